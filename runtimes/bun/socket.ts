@@ -1,0 +1,213 @@
+/**
+ * Bun listener: `Bun.listen` with one shared handler object; each Bun socket
+ * is wrapped as a core {@link Socket}. Bun's `write` returns how many bytes
+ * the kernel took and buffers nothing, so the rest is queued here and
+ * flushed from the `drain` callback. Bun hands every `data` callback a fresh
+ * Buffer, so chunks go to core without copying.
+ */
+import fs from "node:fs";
+import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
+import { LINGER_MS, WRITE_HIGH_WATER_MARK } from "../../core/runtime.ts";
+import type { ListenFn } from "../../core/runtime.ts";
+import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/types.ts";
+
+/** The parts of Bun's TCP socket used here. */
+interface BunSocket {
+  data: BunConnection;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  write(data: Uint8Array): number;
+  pause(): void;
+  resume(): void;
+  /** No argument: send FIN, keep reading. */
+  shutdown(halfClose?: boolean): void;
+  end(): void;
+  terminate(): void;
+  setNoDelay(on: boolean): boolean;
+}
+
+interface BunListener {
+  readonly port: number;
+  stop(closeActiveConnections?: boolean): void;
+}
+
+interface BunApi {
+  listen(options: Record<string, unknown>): BunListener;
+  connect(options: Record<string, unknown>): Promise<{ end(): void }>;
+}
+
+const Bun = (globalThis as unknown as { Bun: BunApi }).Bun;
+
+/** One accepted connection. */
+class BunConnection implements Socket {
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly encrypted = false;
+  handlers!: SocketHandlers;
+  lastError: unknown;
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private needDrain = false;
+  private ending = false;
+  private readEnded = false;
+  private closed = false;
+  private lingerTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly sock: BunSocket) {
+    this.remoteAddress = sock.remoteAddress ?? "";
+    this.remotePort = sock.remotePort ?? 0;
+    this.localAddress = sock.localAddress ?? "";
+    this.localPort = sock.localPort ?? 0;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    if (this.closed || this.ending) return true; // connection is over for core; drop
+    if (this.queue.length === 0) {
+      const written = this.sock.write(chunk);
+      if (written < 0 || written >= chunk.length) return true;
+      chunk = chunk.subarray(written);
+    }
+    this.queue.push(chunk);
+    this.queued += chunk.length;
+    if (this.queued <= WRITE_HIGH_WATER_MARK) return true;
+    this.needDrain = true;
+    return false;
+  }
+
+  pause(): void {
+    if (!this.closed) this.sock.pause();
+  }
+
+  resume(): void {
+    if (!this.closed) this.sock.resume();
+  }
+
+  end(): void {
+    if (this.ending || this.closed) return;
+    this.ending = true;
+    this.sock.resume(); // keep reading so the peer's FIN is seen while lingering
+    if (this.queue.length === 0) this.finishEnd();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.queue = [];
+    this.sock.terminate();
+    this.onClose(undefined);
+  }
+
+  onData(chunk: Uint8Array): void {
+    if (!this.ending && !this.closed) this.handlers.data(chunk);
+  }
+
+  onDrain(): void {
+    while (this.queue.length > 0 && !this.closed) {
+      const head = this.queue[0];
+      const written = this.sock.write(head);
+      if (written < 0) return;
+      this.queued -= written;
+      if (written < head.length) {
+        this.queue[0] = head.subarray(written);
+        break;
+      }
+      this.queue.shift();
+    }
+    if (this.closed) return;
+    if (this.queue.length === 0 && this.ending) return this.finishEnd();
+    if (this.needDrain && this.queued <= WRITE_HIGH_WATER_MARK) {
+      this.needDrain = false;
+      this.handlers.drain();
+    }
+  }
+
+  onEnd(): void {
+    this.readEnded = true;
+    if (!this.ending) this.handlers.end();
+    else if (this.queue.length === 0) this.sock.end();
+  }
+
+  onClose(error: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
+    const reported = error ?? this.lastError;
+    // Deliver asynchronously, as Node does, so core never sees close() inside its own destroy().
+    queueMicrotask(() => this.handlers.close(reported));
+  }
+
+  /** All queued bytes are out: send FIN, then linger until the peer's FIN (bounded). */
+  private finishEnd(): void {
+    if (this.readEnded) return this.sock.end();
+    this.sock.shutdown();
+    this.lingerTimer = setTimeout(() => this.sock.terminate(), LINGER_MS);
+    this.lingerTimer.unref?.();
+  }
+}
+
+/** Bun socket callbacks, shared by every connection of a listener. */
+function socketHandlers(acceptor: ConnectionAcceptor) {
+  return {
+    open(sock: BunSocket) {
+      sock.setNoDelay(true);
+      const connection = new BunConnection(sock);
+      sock.data = connection;
+      connection.handlers = acceptor(connection);
+    },
+    data: (sock: BunSocket, chunk: Uint8Array) => sock.data.onData(chunk),
+    drain: (sock: BunSocket) => sock.data?.onDrain(),
+    end: (sock: BunSocket) => sock.data.onEnd(),
+    close: (sock: BunSocket, error?: unknown) => sock.data?.onClose(error),
+    error(sock: BunSocket, error: unknown) {
+      if (sock.data) sock.data.lastError = error;
+    },
+  };
+}
+
+const unixProbe = {
+  kind(path: string) {
+    try {
+      return fs.lstatSync(path).isSocket() ? ("socket" as const) : ("other" as const);
+    } catch {
+      return "missing" as const;
+    }
+  },
+  async accepting(path: string) {
+    try {
+      (await Bun.connect({ unix: path, socket: { data() {} } })).end();
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  remove: (path: string) => fs.rmSync(path, { force: true }),
+};
+
+/**
+ * Bind `bind` with Bun.listen and serve every connection through `acceptor`.
+ * `backlog` is not settable on Bun; fd:// binds are not supported.
+ */
+export const listen: ListenFn = async (bind, acceptor, options) => {
+  if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Bun");
+  const socket = socketHandlers(acceptor);
+  let listener: BunListener;
+  if (bind.kind === "unix") {
+    await clearStaleUnixSocket(bind.path, unixProbe);
+    listener = Bun.listen({ unix: bind.path, allowHalfOpen: true, socket });
+  } else {
+    listener = Bun.listen({ hostname: bind.host, port: bind.port, reusePort: options.reusePort, allowHalfOpen: true, socket });
+  }
+  let closed = false;
+  return {
+    url: listenerUrl(bind, bind.kind === "tcp" ? listener.port : undefined),
+    async close() {
+      if (closed) return;
+      closed = true;
+      listener.stop(false);
+      if (bind.kind === "unix") unixProbe.remove(bind.path);
+    },
+  };
+};

@@ -1,0 +1,82 @@
+/**
+ * Node app loading. JavaScript apps are imported as they are. TypeScript apps
+ * (.ts/.mts) get module hooks (node:module `register`) that transpile every
+ * TypeScript file they import with esbuild, so relative `.ts` imports,
+ * `import.meta.url` and bare package imports all behave as in Deno and Bun.
+ * esbuild is only looked for when a TypeScript app is loaded.
+ */
+import fs from "node:fs";
+import { createRequire, register } from "node:module";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { AppLoadError } from "../../core/app-spec.ts";
+import type { AppLoader } from "../../core/runtime.ts";
+
+/** Loader hooks, run by Node in its hooks thread; `__ESBUILD__` is replaced by esbuild's URL. */
+const HOOKS = `
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import esbuild from "__ESBUILD__";
+const TS = /\\.(ts|mts|tsx)$/;
+export async function resolve(specifier, context, next) {
+  try {
+    return await next(specifier, context);
+  } catch (error) {
+    // TypeScript convention: "./x.js" in a .ts file means "./x.ts".
+    if (error?.code === "ERR_MODULE_NOT_FOUND" && /^\\.\\.?\\//.test(specifier) && /\\.m?js$/.test(specifier) &&
+        context.parentURL && TS.test(context.parentURL)) {
+      return next(specifier.replace(/\\.(m?)js$/, ".$1ts"), context);
+    }
+    throw error;
+  }
+}
+export async function load(url, context, next) {
+  if (!url.startsWith("file:") || !TS.test(url)) return next(url, context);
+  const file = fileURLToPath(url);
+  const { code } = await esbuild.transform(await readFile(file, "utf8"), {
+    loader: url.endsWith("x") ? "tsx" : "ts", format: "esm", target: "node20",
+    sourcefile: file, sourcemap: "inline",
+  });
+  return { format: "module", source: code, shortCircuit: true };
+}
+`;
+
+let hooksRegistered = false;
+
+/** Find esbuild next to the app first, then next to tricorn. */
+function findEsbuild(appPath: string): string {
+  for (const base of [appPath, import.meta.url]) {
+    try {
+      return pathToFileURL(createRequire(base).resolve("esbuild")).href;
+    } catch {
+      // try the next place
+    }
+  }
+  throw new AppLoadError(`cannot load TypeScript app "${path.basename(appPath)}" on Node: esbuild is not installed (npm install -D esbuild)`);
+}
+
+function registerTypeScriptHooks(appPath: string): void {
+  if (hooksRegistered) return;
+  if (typeof register !== "function") {
+    throw new AppLoadError(`TypeScript apps need Node >= 20.6 (this is ${process.version}); compile the app to JavaScript`);
+  }
+  const source = HOOKS.replace("__ESBUILD__", findEsbuild(appPath));
+  register(`data:text/javascript,${encodeURIComponent(source)}`);
+  hooksRegistered = true;
+}
+
+/** Resolves and imports app modules on Node. */
+export const appLoader: AppLoader = {
+  resolveFile(file) {
+    const absolute = path.resolve(file);
+    try {
+      return fs.statSync(absolute).isFile() ? absolute : null;
+    } catch {
+      return null;
+    }
+  },
+  async importModule(absolute) {
+    if (/\.(ts|mts)$/.test(absolute)) registerTypeScriptHooks(absolute);
+    return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  },
+};

@@ -1,0 +1,25 @@
+/** Node process services (stdio, files, signals, exit) for core/serve.ts. */
+import fs from "node:fs";
+import type { Platform } from "../../core/runtime.ts";
+
+// A closed pipe (`tricorn --help | head`) must not crash the process.
+process.stdout.on("error", () => {});
+
+/** The running Node process. */
+export const platform: Platform = {
+  name: "node",
+  pid: process.pid,
+  args: process.argv.slice(2),
+  env: process.env,
+  // process.stderr is synchronous for files, TTYs and (on Linux) pipes.
+  writeStderr: (text) => void process.stderr.write(text),
+  writeStdout: (text) => void process.stdout.write(text),
+  openAppend(path) {
+    const fd = fs.openSync(path, "a");
+    return (text) => void fs.writeSync(fd, text);
+  },
+  writeFile: (path, text) => fs.writeFileSync(path, text),
+  removeFile: (path) => fs.rmSync(path, { force: true }),
+  onSignal: (signal, handler) => void process.on(signal, handler),
+  exit: (code) => process.exit(code),
+};

@@ -1,0 +1,235 @@
+/**
+ * Spawning tricorn on Node, Deno and Bun for end-to-end tests: start a server
+ * on a free port and wait (bounded) for its `Listening at:` line, run the CLI
+ * to completion, and always stop what was started, by PID.
+ *
+ *   const server = await startServer({ runtime: "deno", app: "examples/hello/app.js" });
+ *   await fetch(`http://127.0.0.1:${server.port}/`);
+ *   await server.stop();
+ *
+ * Node runs dist/node.js, built once per test process with scripts/build.mjs.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+/** Repository root. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+
+/** Runtimes tricorn supports, in test order. */
+export const RUNTIMES = ["node", "deno", "bun"] as const;
+
+/** One of {@link RUNTIMES}. */
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+/** Default bound on waiting for a server to listen (Deno's first start type-strips every file). */
+export const START_TIMEOUT_MS = 30_000;
+
+let building: Promise<void> | null = null;
+
+/** Build dist/node.js once per test process (scripts/build.mjs writes it atomically). */
+export function ensureBuilt(): Promise<void> {
+  building ??= (async () => {
+    const { build } = (await import(pathToFileURL(path.join(ROOT, "scripts", "build.mjs")).href)) as {
+      build(): Promise<string>;
+    };
+    await build();
+  })();
+  return building;
+}
+
+/** Executable and arguments that run tricorn with `args` on `runtime`. */
+export function tricornCommand(runtime: RuntimeName, args: readonly string[]): [string, string[]] {
+  switch (runtime) {
+    case "node":
+      return [process.execPath, [path.join(ROOT, "dist", "node.js"), ...args]];
+    case "deno":
+      return [path.join(ROOT, "node_modules", ".bin", "deno"), ["run", "-A", path.join(ROOT, "runtimes", "deno", "main.ts"), ...args]];
+    case "bun":
+      return [path.join(ROOT, "node_modules", ".bin", "bun"), [path.join(ROOT, "runtimes", "bun", "main.ts"), ...args]];
+  }
+}
+
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
+/** How a process ended. */
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A started child with captured output. */
+interface Spawned {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  exited: Promise<ExitStatus>;
+  /** Resolves when `test` matches stderr, rejects on exit or after `ms`. */
+  waitForStderr(test: RegExp, ms: number): Promise<RegExpExecArray>;
+}
+
+function spawnTricorn(runtime: RuntimeName, args: readonly string[], env: Record<string, string> | undefined, cwd: string): Spawned {
+  const [command, argv] = tricornCommand(runtime, args);
+  const child = spawn(command, argv, {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  live.add(child);
+  let out = "";
+  let err = "";
+  const watchers = new Set<() => void>();
+  child.stdout?.setEncoding("utf8").on("data", (text: string) => void (out += text));
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => {
+    err += text;
+    for (const watcher of watchers) watcher();
+  });
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.once("close", (code, signal) => {
+      live.delete(child);
+      resolve({ code, signal });
+      for (const watcher of watchers) watcher();
+    });
+    child.once("error", () => {
+      live.delete(child);
+      resolve({ code: null, signal: null });
+    });
+  });
+  let done = false;
+  void exited.then(() => (done = true));
+  const waitForStderr = (test: RegExp, ms: number) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        watchers.delete(check);
+        reject(new Error(`${runtime}: no ${test} on stderr within ${ms} ms; stderr so far:\n${err}`));
+      }, ms);
+      const check = () => {
+        const match = test.exec(err);
+        if (match || done) {
+          clearTimeout(timer);
+          watchers.delete(check);
+          if (match) resolve(match);
+          else reject(new Error(`${runtime}: exited before ${test} appeared; stderr:\n${err}\nstdout:\n${out}`));
+        }
+      };
+      watchers.add(check);
+      check();
+    });
+  return { child, stdout: () => out, stderr: () => err, exited, waitForStderr };
+}
+
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  runtime: RuntimeName | string;
+  /** APP argument (path relative to the repository root, or absolute, optionally `:export`). */
+  app: string;
+  /** Extra CLI arguments; without a `-b`/`--bind` the server binds 127.0.0.1:0. */
+  args?: string[];
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+  /** Working directory (default: repository root). */
+  cwd?: string;
+  /** Bound on waiting for `Listening at:` (default {@link START_TIMEOUT_MS}). */
+  timeoutMs?: number;
+}
+
+/** A running tricorn server. */
+export interface RunningServer {
+  /** Port of the first `Listening at:` URL (0 for unix sockets). */
+  readonly port: number;
+  /** First listening URL (`http://127.0.0.1:41234`, `unix:/tmp/x.sock`). */
+  readonly url: string;
+  readonly pid: number;
+  stderr(): string;
+  stdout(): string;
+  /** Resolves when the process has exited (by itself or after {@link stop}). */
+  readonly exited: Promise<ExitStatus>;
+  /** Send `signal` (SIGTERM by default), SIGKILL after `graceMs`; resolves with the exit status. */
+  stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitStatus>;
+}
+
+function hasBind(args: readonly string[]): boolean {
+  return args.some((arg) => arg === "-b" || arg === "--bind" || arg.startsWith("--bind=") || /^-b./.test(arg));
+}
+
+function killAndWait(spawned: Spawned, signal: NodeJS.Signals, graceMs: number): Promise<ExitStatus> {
+  const { child } = spawned;
+  if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      // already gone
+    }
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        try {
+          process.kill(child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
+      }
+    }, graceMs);
+    void spawned.exited.then(() => clearTimeout(timer));
+  }
+  return spawned.exited;
+}
+
+/**
+ * Start tricorn serving `app` and wait for its `Listening at:` line. Rejects
+ * (after killing the process) when it exits first or does not listen in time.
+ */
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const runtime = options.runtime as RuntimeName;
+  if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${options.runtime}`);
+  if (runtime === "node") await ensureBuilt();
+  const args = [...(options.args ?? [])];
+  if (!hasBind(args) && !options.env?.TRICORN_BIND) args.unshift("-b", "127.0.0.1:0");
+  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT);
+  let match: RegExpExecArray;
+  try {
+    match = await spawned.waitForStderr(/Listening at: (\S+) \(pid (\d+)\)/, options.timeoutMs ?? START_TIMEOUT_MS);
+  } catch (error) {
+    await killAndWait(spawned, "SIGKILL", 1000);
+    throw error;
+  }
+  const url = match[1];
+  const port = /^https?:\/\/.*:(\d+)$/.exec(url)?.[1];
+  return {
+    port: port === undefined ? 0 : Number(port),
+    url,
+    pid: spawned.child.pid as number,
+    stderr: spawned.stderr,
+    stdout: spawned.stdout,
+    exited: spawned.exited,
+    stop: (signal = "SIGTERM", graceMs = 10_000) => killAndWait(spawned, signal, graceMs),
+  };
+}
+
+/** Result of {@link runCli}. */
+export interface CliResult extends ExitStatus {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Run tricorn with `args` to completion (for --help, --version and start-up
+ * errors). Killed after `timeoutMs`; the result then has signal SIGKILL.
+ */
+export async function runCli(options: {
+  runtime: RuntimeName | string;
+  args: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+}): Promise<CliResult> {
+  const runtime = options.runtime as RuntimeName;
+  if (runtime === "node") await ensureBuilt();
+  const spawned = spawnTricorn(runtime, options.args, options.env, options.cwd ?? ROOT);
+  const timer = setTimeout(() => void killAndWait(spawned, "SIGKILL", 0), options.timeoutMs ?? START_TIMEOUT_MS);
+  const status = await spawned.exited;
+  clearTimeout(timer);
+  return { ...status, stdout: spawned.stdout(), stderr: spawned.stderr() };
+}
