@@ -1,0 +1,321 @@
+/**
+ * docs/deploy.md's nginx set-up, run for real: nginx (from the snippet between
+ * the `nginx.conf:begin`/`end` markers in docs/deploy.md, so docs and test
+ * stay identical) proxies to tricorn on a unix socket, on Node, Deno and Bun.
+ * Only the socket path and the listen address are substituted: nginx itself
+ * listens on a unix socket too, so no port is needed.
+ *
+ * Skipped, with a message saying so, when no nginx binary is installed
+ * (`apt-get install -y nginx`). nginx runs in the foreground with a temporary
+ * prefix (`TRICORN_NGINX=/path/to/nginx` picks the binary, `TRICORN_NGINX=none`
+ * skips). nginx and tricorn are stopped by PID (nginx's workers too) even when
+ * a test fails.
+ *
+ *   node_modules/.bin/vitest run test/e2e/nginx
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { ROOT, RUNTIMES, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
+
+const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
+const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
+
+/** Path of the nginx binary, or null. `TRICORN_NGINX` overrides the search (`none` = pretend it is absent). */
+function findNginx(): string | null {
+  const forced = process.env.TRICORN_NGINX;
+  if (forced === "none") return null;
+  if (forced) return forced;
+  const dirs = [...(process.env.PATH ?? "").split(":"), "/usr/sbin", "/usr/local/sbin", "/usr/local/nginx/sbin"];
+  for (const dir of dirs) {
+    const candidate = path.join(dir || ".", "nginx");
+    try {
+      fs.accessSync(candidate, fs.constants.X_OK);
+      if (fs.statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+const NGINX = findNginx();
+const SKIP_REASON = "nginx is not installed (no nginx on PATH or in /usr/sbin); install it (apt-get install -y nginx) to run these tests";
+if (!NGINX) console.warn(`test/e2e/nginx.test.ts skipped: ${SKIP_REASON}`);
+
+/** Placeholders in the documented snippet that the test replaces. */
+const DOC_SOCKET = "server unix:/run/tricorn/tricorn.sock ";
+const DOC_LISTEN = "listen 80;";
+
+/** The nginx snippet from docs/deploy.md, exactly as documented. */
+function documentedSnippet(): string {
+  const doc = fs.readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8");
+  const block = /<!-- nginx\.conf:begin -->\s*```nginx\n([\s\S]*?)```\s*<!-- nginx\.conf:end -->/.exec(doc);
+  if (!block) throw new Error("docs/deploy.md has no ```nginx block between <!-- nginx.conf:begin --> and <!-- nginx.conf:end -->");
+  return block[1];
+}
+
+/** A whole nginx.conf: the documented snippet inside an `http {}` whose files all live under `prefix`. */
+function nginxConf(prefix: string, tricornSocket: string, nginxSocket: string): string {
+  const snippet = documentedSnippet();
+  for (const token of [DOC_SOCKET, DOC_LISTEN]) {
+    if (snippet.split(token).length !== 2) throw new Error(`the docs snippet must contain ${JSON.stringify(token)} exactly once`);
+  }
+  const http = snippet.replace(DOC_SOCKET, `server unix:${tricornSocket} `).replace(DOC_LISTEN, `listen unix:${nginxSocket};`);
+  // Tests run as root: without `user root` nginx's workers would run as nobody and could not
+  // reach the socket in our private temp directory. (Ignored, with a notice, when not root.)
+  return `daemon off;
+${process.getuid?.() === 0 ? "user root;" : ""}
+worker_processes 1;
+pid ${prefix}/nginx.pid;
+error_log ${prefix}/error.log notice;
+events { worker_connections 64; }
+http {
+    access_log ${prefix}/access.log;
+    client_body_temp_path ${prefix}/client_body;
+    proxy_temp_path ${prefix}/proxy;
+    fastcgi_temp_path ${prefix}/fastcgi;
+    uwsgi_temp_path ${prefix}/uwsgi;
+    scgi_temp_path ${prefix}/scgi;
+${http}
+}
+`;
+}
+
+/** A gateway app reporting what reached it through nginx: method, path, the proxy headers, body size and hash. */
+const PROBE_APP = `
+export default async function probe(environ, startResponse) {
+  let bytes = 0;
+  const parts = [];
+  for await (const chunk of environ["tricorn.input"]) { bytes += chunk.length; parts.push(chunk); }
+  const whole = new Uint8Array(bytes);
+  let at = 0;
+  for (const part of parts) { whole.set(part, at); at += part.length; }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", whole));
+  const body = JSON.stringify({
+    method: environ.REQUEST_METHOD,
+    path: environ.PATH_INFO,
+    query: environ.QUERY_STRING,
+    host: environ.HTTP_HOST,
+    forwardedFor: environ.HTTP_X_FORWARDED_FOR ?? null,
+    forwardedProto: environ.HTTP_X_FORWARDED_PROTO ?? null,
+    connection: environ.HTTP_CONNECTION ?? null,
+    bytes,
+    sha256: Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join(""),
+  });
+  startResponse("200 OK", [["Content-Type", "application/json"], ["X-Served-By", "tricorn"]]);
+  return [body];
+}
+`;
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One request to nginx's unix socket; `agent` lets several requests share a connection. */
+function request(
+  socketPath: string,
+  reqPath: string,
+  options: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: http.Agent } = {},
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { socketPath, path: reqPath, method: options.method ?? "GET", headers: { host: "example.com", ...options.headers }, agent: options.agent ?? false },
+      (res) => {
+        let body = "";
+        res.setEncoding("utf8").on("data", (text: string) => void (body += text));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${reqPath} through nginx within 20 s`)));
+    req.on("error", reject);
+    req.end(options.body);
+  });
+}
+
+/** PIDs whose parent is `ppid` (nginx's workers), read from /proc. */
+function childrenOf(ppid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the parenthesised command: state, ppid, …
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) === ppid) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
+}
+
+function kill(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** A running nginx master (foreground) and a way to stop it and its workers. */
+interface RunningNginx {
+  child: ChildProcess;
+  stderr(): string;
+  stop(): Promise<void>;
+}
+
+async function startNginx(prefix: string, confPath: string, socketPath: string): Promise<RunningNginx> {
+  const child = spawn(NGINX as string, ["-p", prefix, "-c", confPath, "-e", path.join(prefix, "error.log")], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.setEncoding("utf8").on("data", (text: string) => void (stderr += text));
+  child.stdout?.resume();
+  const exited = new Promise<void>((resolve) => {
+    child.once("close", () => resolve());
+    child.once("error", () => resolve());
+  });
+  const stop = async () => {
+    const pid = child.pid;
+    if (pid === undefined) return;
+    const workers = childrenOf(pid);
+    kill(pid, "SIGTERM"); // fast shutdown: the master stops its workers
+    const timer = setTimeout(() => {
+      kill(pid, "SIGKILL");
+      for (const worker of workers) kill(worker, "SIGKILL");
+    }, 5_000);
+    await exited;
+    clearTimeout(timer);
+    for (const worker of workers) kill(worker, "SIGKILL"); // no-op when the master already reaped them
+  };
+  // Ready when its socket accepts a connection; bounded.
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const log = fs.existsSync(path.join(prefix, "error.log")) ? fs.readFileSync(path.join(prefix, "error.log"), "utf8") : "";
+      throw new Error(`nginx exited at start:\n${stderr}\n${log}`);
+    }
+    const connected = await new Promise<boolean>((resolve) => {
+      const probe = http.get({ socketPath, path: "/__ready", agent: false }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      probe.on("error", () => resolve(false));
+    });
+    if (connected) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`nginx did not accept on ${socketPath} within 15 s:\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, stderr: () => stderr, stop };
+}
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix socket" : `nginx → tricorn: SKIPPED, ${SKIP_REASON}`, () => {
+  test("the documented snippet is what nginx -t accepts", async () => {
+    const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
+    cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));
+    const conf = path.join(prefix, "nginx.conf");
+    fs.writeFileSync(conf, nginxConf(prefix, path.join(prefix, "tricorn.sock"), path.join(prefix, "nginx.sock")));
+    const checked = await new Promise<{ code: number | null; output: string }>((resolve) => {
+      const child = spawn(NGINX as string, ["-t", "-p", prefix, "-c", conf, "-e", path.join(prefix, "error.log")], { stdio: ["ignore", "pipe", "pipe"] });
+      let output = "";
+      child.stdout?.setEncoding("utf8").on("data", (t: string) => void (output += t));
+      child.stderr?.setEncoding("utf8").on("data", (t: string) => void (output += t));
+      const timer = setTimeout(() => child.pid !== undefined && kill(child.pid, "SIGKILL"), 15_000);
+      child.once("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, output });
+      });
+    });
+    expect(checked.output).toContain("test is successful");
+    expect(checked.code).toBe(0);
+  });
+
+  describe.each(runtimes)("through nginx to tricorn on %s", (runtime: RuntimeName) => {
+    test("requests, proxy headers, keep-alive reuse and an 8 MiB upload", async () => {
+      const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
+      cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));
+      const tricornSocket = path.join(prefix, "tricorn.sock");
+      const nginxSocket = path.join(prefix, "nginx.sock");
+      const app = path.join(prefix, "probe.js");
+      fs.writeFileSync(app, PROBE_APP);
+      const conf = path.join(prefix, "nginx.conf");
+      fs.writeFileSync(conf, nginxConf(prefix, tricornSocket, nginxSocket));
+
+      // Two workers, as in production (docs/deploy.md's unit runs several) — while the entry
+      // points serve from one process this only logs a warning.
+      const tricorn: RunningServer = await startServer({ runtime, app, args: ["-w", "2", "-b", `unix:${tricornSocket}`] });
+      cleanups.push(async () => void (await tricorn.stop("SIGTERM", 5_000)));
+      expect(tricorn.url).toBe(`unix:${tricornSocket}`);
+      const nginx = await startNginx(prefix, conf, nginxSocket);
+      cleanups.push(() => nginx.stop());
+
+      const hello = await request(nginxSocket, "/hello/world?x=1");
+      expect(hello.status).toBe(200);
+      expect(hello.headers["x-served-by"]).toBe("tricorn");
+      expect(JSON.parse(hello.body)).toMatchObject({
+        method: "GET",
+        path: "/hello/world",
+        query: "x=1",
+        host: "example.com", // proxy_set_header Host $http_host
+        forwardedProto: "http",
+        // A unix-socket client has no address: nginx sends "unix:" as $remote_addr.
+        forwardedFor: "unix:",
+        bytes: 0,
+      });
+      // `proxy_set_header Connection ""` strips the header, so upstream keep-alive is possible.
+      expect(JSON.parse(hello.body).connection).toBeNull();
+
+      // Several requests: nginx reuses its upstream connections (keepalive 16) without errors.
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let i = 0; i < 20; i++) {
+          const res = await request(nginxSocket, `/n/${i}`, { agent });
+          expect(res.status).toBe(200);
+          expect(JSON.parse(res.body).path).toBe(`/n/${i}`);
+        }
+      } finally {
+        agent.destroy();
+      }
+
+      const upload = Buffer.alloc(8 * 1024 * 1024);
+      for (let i = 0; i < upload.length; i++) upload[i] = (i * 31 + (i >>> 11)) & 0xff;
+      const posted = await request(nginxSocket, "/upload", {
+        method: "POST",
+        headers: { "content-type": "application/octet-stream", "content-length": String(upload.length) },
+        body: upload,
+      });
+      expect(posted.status).toBe(200);
+      expect(JSON.parse(posted.body)).toMatchObject({
+        method: "POST",
+        bytes: upload.length,
+        sha256: createHash("sha256").update(upload).digest("hex"),
+      });
+
+      // So far nginx logged no errors at all (e.g. "upstream prematurely closed connection").
+      const errorLog = fs.readFileSync(path.join(prefix, "error.log"), "utf8");
+      expect(errorLog).not.toMatch(/\[(error|crit|alert|emerg)\]/);
+
+      // client_max_body_size 64m: nginx answers 413 itself, tricorn never sees the body.
+      const tooBig = await request(nginxSocket, "/upload", {
+        method: "POST",
+        headers: { "content-length": String(65 * 1024 * 1024) },
+      }).catch((error: Error) => ({ status: -1, headers: {}, body: error.message }));
+      expect(tooBig.status).toBe(413);
+    }, 60_000);
+  });
+});

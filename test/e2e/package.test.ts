@@ -1,0 +1,218 @@
+/**
+ * The npm package as a user gets it: `npm pack` the repository (prepack
+ * builds dist/), install the tarball into an empty project offline, and run
+ * the installed `tricorn` — `npx tricorn` on Node, the Bun entry point from
+ * node_modules, and `deno run -A npm:tricorn` (resolved from the local
+ * node_modules, no registry). Checks that the tarball ships what the entry
+ * points import, ships no tests, and has no runtime dependencies.
+ *
+ * Every process started here is stopped by PID in `finally`; npx runs tricorn
+ * as a grandchild (npm → sh → node), so the PID from the `Listening at:` line
+ * is the one signalled (then npx exits with it).
+ *
+ *   node_modules/.bin/vitest run test/e2e/package
+ */
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ROOT } from "./harness.ts";
+
+const run = promisify(execFile);
+const BIN = path.join(ROOT, "node_modules", ".bin");
+const PKG = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+/** Bound on each command and on waiting for a server to listen. */
+const COMMAND_TIMEOUT_MS = 120_000;
+const LISTEN_TIMEOUT_MS = 30_000;
+
+let packDir = "";
+let project = "";
+let tarball = "";
+let tarballFiles: string[] = [];
+
+/** npm with a clean environment: no npm_* variables inherited from an outer `npm test`. */
+function npmEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
+  return { ...env, NO_COLOR: "1", npm_config_update_notifier: "false" };
+}
+
+beforeAll(async () => {
+  packDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-pack-"));
+  project = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-consumer-"));
+  const packed = await run("npm", ["pack", "--json", "--pack-destination", packDir], {
+    cwd: ROOT,
+    env: npmEnv(),
+    timeout: COMMAND_TIMEOUT_MS,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  // prepack's build output precedes the JSON on stdout.
+  const json = JSON.parse(packed.stdout.slice(packed.stdout.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  tarball = path.join(packDir, json[0].filename);
+  tarballFiles = json[0].files.map((file) => file.path).sort();
+
+  fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  fs.copyFileSync(path.join(ROOT, "examples", "hello", "app.js"), path.join(project, "app.js"));
+  fs.copyFileSync(path.join(ROOT, "examples", "hello-fetch", "app.ts"), path.join(project, "app.ts"));
+  await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--no-package-lock", tarball], {
+    cwd: project,
+    env: npmEnv(),
+    timeout: COMMAND_TIMEOUT_MS,
+  });
+}, 2 * COMMAND_TIMEOUT_MS + 10_000);
+
+afterAll(() => {
+  for (const dir of [packDir, project]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** GET `/?name=…` from a listening URL; resolves with the body. */
+function get(url: string, query: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(`${url}/?${query}`, { agent: false }, (res) => {
+      let body = "";
+      res.setEncoding("utf8").on("data", (text: string) => void (body += text));
+      res.on("end", () => resolve(body));
+    });
+    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
+    req.on("error", reject);
+  });
+}
+
+function kill(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Spawn `command` in the consumer project, wait for tricorn's `Listening at:`
+ * line, call `use(url, stderr)`, then stop the server (by the PID it logged)
+ * and wait for the spawned process to exit.
+ */
+async function withServer(
+  command: string,
+  args: string[],
+  use: (url: string, stderr: () => string) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const child: ChildProcess = spawn(command, args, { cwd: project, env: { ...npmEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  let serverPid: number | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once("close", () => resolve());
+    child.once("error", () => resolve());
+  });
+  child.stdout?.resume();
+  try {
+    const match = await new Promise<RegExpExecArray>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${command} did not listen within ${LISTEN_TIMEOUT_MS} ms:\n${stderr}`)), LISTEN_TIMEOUT_MS);
+      child.stderr?.setEncoding("utf8").on("data", (text: string) => {
+        stderr += text;
+        const found = /Listening at: (\S+) \(pid (\d+)\)/.exec(stderr);
+        if (found) {
+          clearTimeout(timer);
+          resolve(found);
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(new Error(`${command} ${args.join(" ")} exited before listening:\n${stderr}`));
+      });
+    });
+    serverPid = Number(match[2]);
+    await use(match[1], () => stderr);
+  } finally {
+    // SIGTERM first, so a master stops its workers; SIGKILL whatever is left after 10 s.
+    kill(serverPid ?? child.pid, "SIGTERM");
+    const gone = await Promise.race([exited.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000))]);
+    if (!gone) {
+      kill(serverPid, "SIGKILL");
+      kill(child.pid, "SIGKILL");
+      await exited;
+    }
+  }
+}
+
+/** `npx tricorn …` as a user types it; `--` keeps npx from taking tricorn's flags (`-b`) as its own. */
+const npx = (...args: string[]): [string, string[]] => ["npx", ["--offline", "--no", "--", "tricorn", ...args]];
+
+describe("npm package", () => {
+  test("the tarball ships the entry points and sources, no tests, no runtime dependencies", async () => {
+    for (const file of ["bin/tricorn.js", "dist/node.js", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/serve.ts", "adapters/detect.ts", "package.json"]) {
+      expect(tarballFiles).toContain(file);
+    }
+    expect(tarballFiles.filter((file) => /^(test|bench|scripts)\/|\.test\.ts$|node_modules/.test(file))).toEqual([]);
+    const installed = JSON.parse(fs.readFileSync(path.join(project, "node_modules", PKG.name, "package.json"), "utf8")) as Record<string, unknown>;
+    expect(installed.version).toBe(PKG.version);
+    // Installed offline: anything in `dependencies` would have needed the registry. Keep it that way.
+    expect(installed.dependencies ?? {}).toEqual({});
+    expect(fs.readdirSync(path.join(project, "node_modules")).filter((name) => !name.startsWith("."))).toEqual([PKG.name]);
+  });
+
+  test("npx tricorn --version", async () => {
+    const [command, args] = npx("--version");
+    const { stdout } = await run(command, args, { cwd: project, env: npmEnv(), timeout: COMMAND_TIMEOUT_MS });
+    expect(stdout).toBe(`tricorn ${PKG.version}\n`);
+  });
+
+  test("npx tricorn -b 127.0.0.1:0 app.js serves (Node)", async () => {
+    const [command, args] = npx("-b", "127.0.0.1:0", "app.js");
+    await withServer(command, args, async (url, stderr) => {
+      expect(await get(url, "name=npx")).toBe("Hello, npx!\n");
+      expect(stderr()).toContain(`Starting tricorn ${PKG.version} (node)`);
+    });
+  });
+
+  test("Node: a TypeScript app without esbuild is one line naming the fix; with esbuild it serves", async () => {
+    const [command, args] = npx("-b", "127.0.0.1:0", "app.ts");
+    const failed = await run(command, args, { cwd: project, env: npmEnv(), timeout: COMMAND_TIMEOUT_MS }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(2);
+    expect(failed?.stderr).toBe('tricorn: cannot load TypeScript app "app.ts" on Node: esbuild is not installed (npm install -D esbuild)\n');
+
+    // What `npm install -D esbuild` gives the project, without the registry: esbuild next to the app.
+    const link = path.join(project, "node_modules", "esbuild");
+    fs.symlinkSync(path.join(ROOT, "node_modules", "esbuild"), link, "dir");
+    try {
+      await withServer(command, args, async (url) => {
+        expect(await get(url, "name=ts")).toBe("Hello, ts!\n");
+      });
+    } finally {
+      fs.rmSync(link, { force: true });
+    }
+  });
+
+  test("Bun: bun node_modules/tricorn/runtimes/bun/main.ts serves", async () => {
+    const main = path.join("node_modules", PKG.name, "runtimes", "bun", "main.ts");
+    await withServer(path.join(BIN, "bun"), [main, "-b", "127.0.0.1:0", "app.ts"], async (url, stderr) => {
+      expect(await get(url, "name=bun")).toBe("Hello, bun!\n");
+      expect(stderr()).toContain(`Starting tricorn ${PKG.version} (bun)`);
+    });
+  });
+
+  test("Deno: deno run -A npm:tricorn serves from the local node_modules", async () => {
+    // --cached-only with an empty DENO_DIR proves nothing came from a registry.
+    const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-denodir-"));
+    try {
+      const args = ["run", "-A", "--cached-only", "npm:tricorn", "-b", "127.0.0.1:0", "app.js"];
+      await withServer(
+        path.join(BIN, "deno"),
+        args,
+        async (url) => {
+          expect(await get(url, "name=deno")).toBe("Hello, deno!\n");
+        },
+        { DENO_DIR: denoDir },
+      );
+    } finally {
+      fs.rmSync(denoDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,176 @@
+/**
+ * Start-up errors a user can cause, on Node, Deno and Bun: each exits
+ * non-zero and prints exactly one line on stderr — naming the offending
+ * value, and the fix where the message has one — with no stack trace.
+ *
+ * Complements test/e2e/runtime-smoke.test.ts, which already pins the exact
+ * text for: unknown long option, bad --workers, out-of-range bind port,
+ * missing APP, missing app file, unknown export, bad APP extension, an app
+ * that throws while importing, a non-app default export, and port in use.
+ * This file covers the rest: unix socket paths that cannot be bound, modules
+ * without an app, options without a value, bad choices, unusable files.
+ *
+ *   node_modules/.bin/vitest run test/e2e/startup-errors
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { RUNTIMES, runCli, type RuntimeName } from "./harness.ts";
+
+const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
+const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
+
+/** A runtime's stack frame (`    at f (file:1:2)`), which must never reach the user. */
+const STACK_FRAME = /^\s+at\s/m;
+
+let dir = "";
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-startup-"));
+  const files: Record<string, string> = {
+    "ok.js": "export default (request) => new Response('ok');\n",
+    "named.js": "export const handler = 1;\nexport function helper() {}\n",
+    "fetch-object.js": "export default { fetch() { return new Response('ok'); } };\n",
+    "syntax.js": "export default function (\n",
+    "missing-package.js": 'import x from "tricorn-no-such-package";\nexport default x;\n',
+    "regular-file.sock": "",
+  };
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+});
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** One start-up error case. */
+interface Case {
+  name: string;
+  args: () => string[];
+  exitCode: number;
+  /** Must match the one line: the problem, naming the offending value. */
+  problem: () => RegExp;
+  /** Must match the one line: how to fix it. `null` = the message has no fix hint yet (listed in the note). */
+  fix: RegExp | null;
+}
+
+/** Start-up errors not already pinned by runtime-smoke.test.ts. */
+const CASES: Case[] = [
+  {
+    // Fails even for root: sysfs refuses new files (EPERM).
+    name: "unix socket where nobody may create one",
+    args: () => ["-b", "unix:/sys/tricorn-forbidden.sock", "ok.js"],
+    exitCode: 1,
+    problem: () => /^tricorn: cannot bind unix:\/sys\/tricorn-forbidden\.sock: permission denied$/,
+    fix: null, // wanted e.g. "; choose a socket path in a directory this user can write"
+  },
+  {
+    name: "unix socket in a directory that does not exist",
+    args: () => ["-b", `unix:${path.join(dir, "no-such-dir", "t.sock")}`, "ok.js"],
+    exitCode: 1,
+    // Node (libuv) reports ENOENT as EACCES here, Deno and Bun as ENOENT; both name the path.
+    problem: () => new RegExp(`^tricorn: cannot bind unix:${escape(path.join(dir, "no-such-dir", "t.sock"))}: `),
+    fix: null, // wanted e.g. "directory … does not exist; create it first"
+  },
+  {
+    name: "unix socket path taken by a regular file",
+    args: () => ["-b", `unix:${path.join(dir, "regular-file.sock")}`, "ok.js"],
+    exitCode: 1,
+    problem: () => new RegExp(`^tricorn: cannot bind unix:\\S+: ${escape(path.join(dir, "regular-file.sock"))} exists and is not a socket$`),
+    fix: null, // wanted e.g. "; remove it or choose another path"
+  },
+  {
+    name: "module without an app export",
+    args: () => ["-b", "127.0.0.1:0", "named.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: named\.js has no default export and no export named "app" \(exports: handler, helper\)/,
+    fix: /name one with named\.js:NAME$/,
+  },
+  {
+    name: "fetch app forced to the gateway interface",
+    args: () => ["-b", "127.0.0.1:0", "--interface", "gateway", "fetch-object.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: fetch-object\.js: export default is not an app/,
+    fix: /expected a function \(environ, startResponse\) \(interface gateway\)/,
+  },
+  {
+    name: "app with a syntax error",
+    args: () => ["-b", "127.0.0.1:0", "syntax.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: cannot load app "syntax\.js": \S/,
+    fix: null, // the runtime's one-line parse error is the hint; no position is given
+  },
+  {
+    name: "app importing a package that is not installed",
+    args: () => ["-b", "127.0.0.1:0", "missing-package.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: cannot load app "missing-package\.js": .*tricorn-no-such-package/,
+    fix: null, // wanted e.g. "(npm install tricorn-no-such-package)"
+  },
+  {
+    name: "option without its value",
+    args: () => ["ok.js", "-b"],
+    exitCode: 2,
+    problem: () => /^tricorn: --bind: missing value$/,
+    fix: null, // wanted e.g. "(usage: --bind ADDRESS)"
+  },
+  {
+    name: "unknown short option",
+    args: () => ["-x", "ok.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: unknown option -x$/,
+    fix: null, // wanted e.g. "; see tricorn --help"
+  },
+  {
+    name: "value outside a setting's choices",
+    args: () => ["--log-level", "loud", "ok.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: --log-level: .*got "loud"$/,
+    fix: /expected one of debug, info, warning, error, critical/,
+  },
+  {
+    name: "bind port that is not a number",
+    args: () => ["-b", "127.0.0.1:80x", "ok.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: --bind: invalid bind "127\.0\.0\.1:80x": port "80x" is not a number$/,
+    fix: null, // wanted e.g. "(expected HOST:PORT, unix:PATH or fd://N)"
+  },
+  {
+    // 192.0.2.0/24 is TEST-NET-1: never assigned to a local interface.
+    name: "bind address not on this machine",
+    args: () => ["-b", "192.0.2.1:0", "ok.js"],
+    exitCode: 1,
+    problem: () => /^tricorn: cannot bind 192\.0\.2\.1:0: address not available on this machine$/,
+    fix: null, // wanted e.g. "; bind 0.0.0.0 or an address of this host"
+  },
+  {
+    name: "pidfile in a directory that does not exist",
+    args: () => ["-b", "127.0.0.1:0", "-p", path.join(dir, "no-such-dir", "x.pid"), "ok.js"],
+    exitCode: 1,
+    problem: () => new RegExp(`^tricorn: cannot write pidfile "${escape(path.join(dir, "no-such-dir", "x.pid"))}": no such file or directory$`),
+    fix: null,
+  },
+  {
+    name: "error log in a directory that does not exist",
+    args: () => ["-b", "127.0.0.1:0", "--error-logfile", path.join(dir, "no-such-dir", "x.log"), "ok.js"],
+    exitCode: 1,
+    problem: () => new RegExp(`^tricorn: cannot open error log "${escape(path.join(dir, "no-such-dir", "x.log"))}": no such file or directory$`),
+    fix: null,
+  },
+];
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+describe.each(runtimes)("start-up errors on %s", (runtime: RuntimeName) => {
+  test.each(CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
+    const result = await runCli({ runtime, args: c.args(), cwd: dir, timeoutMs: 30_000 });
+    const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+    expect(lines, `stderr:\n${result.stderr}`).toHaveLength(1);
+    expect(result.stderr).not.toMatch(STACK_FRAME);
+    expect(result.signal).toBeNull(); // exited by itself, did not hang until the timeout
+    expect(result.code).toBe(c.exitCode);
+    expect(lines[0]).toMatch(c.problem());
+    if (c.fix) expect(lines[0]).toMatch(c.fix);
+    expect(result.stdout).toBe("");
+  });
+});
