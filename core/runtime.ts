@@ -4,6 +4,7 @@
  * `runtimes/<name>/main.ts` assembles one {@link Runtime} from its
  * socket.ts, timers.ts, load-app.ts and platform.ts.
  */
+import type { ProcessLayer } from "./process.ts";
 import type { BindAddress, ConnectionAcceptor, Listener, Timers } from "./types.ts";
 
 /** Options for {@link Runtime.listen}. */
@@ -58,6 +59,8 @@ export interface AppLoader {
 export interface Runtime extends Platform, AppLoader {
   readonly timers: Timers;
   listen: ListenFn;
+  /** Spawning and supervising worker processes (arbiter) and the worker side of its IPC. */
+  readonly processes: ProcessLayer;
 }
 
 /* Shared by the runtime socket wrappers. */

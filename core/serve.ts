@@ -18,6 +18,7 @@ import { SettingError } from "./settings.ts";
 import type { Settings } from "./settings.ts";
 import type { ConnectionAcceptor, Listener, Logger, RequestHandler, SocketHandlers } from "./types.ts";
 import { VERSION } from "./version.ts";
+import { isWorkerProcess, runMaster, runWorkerProcess } from "./arbiter-main.ts";
 import { createHandler } from "../adapters/detect.ts";
 import type { HandlerOptions } from "../adapters/detect.ts";
 
@@ -210,21 +211,11 @@ export async function bootServer(
   return { listeners, server, shutdown, stop };
 }
 
-/** Stop signals as two promises: the first (graceful stop) and a second one (stop at once). */
-function watchStopSignals(rt: Runtime): { first: Promise<string>; second: Promise<string> } {
-  const resolvers: ((name: string) => void)[] = [];
-  const [first, second] = [0, 1].map(() => new Promise<string>((resolve) => void resolvers.push(resolve)));
-  let received = 0;
-  const on = (name: string) => () => resolvers[Math.min(received++, 1)](name);
-  rt.onSignal("SIGTERM", on("term"));
-  rt.onSignal("SIGINT", on("int"));
-  return { first, second };
-}
-
 /**
- * The `tricorn` command, single process: parse the command line, serve until
- * SIGTERM/SIGINT, stop gracefully. Resolves with the exit code; start-up
- * errors are printed as one `tricorn: …` line, never a stack trace.
+ * The `tricorn` command: parse the command line, then run as the master
+ * (arbiter, core/arbiter-main.ts) or, in a process the master spawned, as a
+ * worker. Resolves with the exit code; start-up errors are printed as one
+ * `tricorn: …` line, never a stack trace.
  */
 export async function runCli(rt: Runtime): Promise<number> {
   let settings: Settings;
@@ -245,38 +236,31 @@ export async function runCli(rt: Runtime): Promise<number> {
     return 0;
   }
 
-  let logger: Logger | undefined;
-  let serving: ServingProcess;
+  let logger: Logger;
   try {
     logger = createLogger({ write: openErrorLog(rt, settings), level: settings.loglevel, pid: rt.pid, wallNow: rt.timers.wallNow });
-    serving = await bootServer(rt, settings, app, logger);
-    if (settings.pidfile !== null) writePidfile(rt, settings.pidfile);
+    if (!isWorkerProcess(rt.env)) checkAppFile(rt, app);
   } catch (error) {
-    const message = error instanceof StartupError ? error.message : `unexpected error: ${errorMessage(error)}`;
-    if (!(error instanceof StartupError)) logger?.debug(describeError(error));
-    rt.writeStderr(`tricorn: ${message}\n`);
-    return error instanceof StartupError ? error.exitCode : EXIT_FAILURE;
+    if (!(error instanceof StartupError)) throw error;
+    rt.writeStderr(`tricorn: ${error.message}\n`);
+    return error.exitCode;
   }
-  // Logged once serving, so a failed start prints nothing but its one error line.
+  if (isWorkerProcess(rt.env)) return runWorkerProcess(rt, rt.processes, settings, app, logger);
   logger.info(`Starting tricorn ${VERSION} (${rt.name})`);
-  for (const listener of serving.listeners) logger.info(`Listening at: ${listener.url} (pid ${rt.pid})`);
-  if (settings.workers > 1) logger.warning(`workers=${settings.workers} requested; this entry point serves from one process`);
-
-  const signals = watchStopSignals(rt);
-  logger.info(`Handling signal: ${await signals.first}`);
-  const drained = await Promise.race([serving.stop(), signals.second.then(() => null)]);
-  if (drained === null) logger.warning("Second stop signal: closing remaining connections now");
-  else if (!drained) logger.warning(`graceful_timeout (${settings.graceful_timeout}s) expired; closing remaining connections`);
-  if (settings.pidfile !== null) rt.removeFile(settings.pidfile);
-  logger.info("Shutting down");
-  return 0;
+  return runMaster(rt, rt.processes, settings, logger);
 }
 
-function writePidfile(rt: Runtime, path: string): void {
+/**
+ * The master does not import the app (workers do, like gunicorn without
+ * preload), but a wrong APP spec or a missing file is a usage error worth
+ * one line and exit 2 before anything forks.
+ */
+function checkAppFile(loader: AppLoader, app: string): void {
   try {
-    rt.writeFile(path, `${rt.pid}\n`);
+    const spec = parseAppSpec(app);
+    if (loader.resolveFile(spec.file) === null) throw new AppLoadError(`cannot find app file ${JSON.stringify(spec.file)}`);
   } catch (error) {
-    throw new StartupError(`cannot write pidfile ${JSON.stringify(path)}: ${bindErrorReason(error)}`, EXIT_FAILURE);
+    throw new StartupError(errorMessage(error), EXIT_USAGE);
   }
 }
 

@@ -1,11 +1,12 @@
 /**
  * `tricorn` on Deno: assemble this runtime's services and run the command
- * (core/serve.ts). Single process for now; the arbiter takes over here once it exists.
+ * (core/serve.ts).
  */
 import { runMain } from "../../core/serve.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
+import { processLayer } from "./process.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 
-runMain({ ...platform, ...appLoader, timers, listen });
+runMain({ ...platform, ...appLoader, timers, listen, processes: processLayer });

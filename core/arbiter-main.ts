@@ -1,0 +1,162 @@
+/**
+ * The two process roles of a multi-process `tricorn`, each run by the
+ * runtime entry point after it parsed the command line:
+ *
+ * - {@link runMaster}: test-binds every address (so `port in use` is one
+ *   clear line before anything forks), then runs the {@link Arbiter}.
+ * - {@link runWorkerProcess}: boots one serving process (core/serve.ts)
+ *   under {@link runWorker} (heartbeats, max_requests, graceful stop).
+ *
+ * A process is a worker when its environment has `TRICORN_WORKER=1`
+ * ({@link isWorkerProcess}); the master sets it on every child it spawns.
+ */
+import { Arbiter } from "./arbiter.ts";
+import type { ArbiterConfig, ArbiterHooks } from "./arbiter.ts";
+import { parseCommandLine } from "./cli.ts";
+import { WORKER_ENV, WORKER_ID_ENV } from "./ipc.ts";
+import type { ProcessLayer } from "./process.ts";
+import type { Runtime } from "./runtime.ts";
+import { StartupError, bootServer, listenAll } from "./serve.ts";
+import type { Settings } from "./settings.ts";
+import type { BindAddress, ConnectionAcceptor, Logger, SocketHandlers } from "./types.ts";
+import { runWorker } from "./worker-control.ts";
+
+/**
+ * Environment variable with the binds a worker must use, as JSON: the
+ * master's `--bind` list with port 0 replaced by the port its test bind got,
+ * so every worker shares one port.
+ */
+export const WORKER_BINDS_ENV = "TRICORN_WORKER_BINDS";
+
+/** True when this process was spawned by a tricorn master as a worker. */
+export function isWorkerProcess(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env[WORKER_ENV] === "1";
+}
+
+/** Options of {@link runMaster}. */
+export interface MasterOptions {
+  /** Server hooks (from a config file, later). */
+  hooks?: ArbiterHooks;
+  /** Reopen the master's log files on USR1/HUP. */
+  reopenLogs?: () => void;
+}
+
+const IGNORE: SocketHandlers = { data() {}, drain() {}, end() {}, close() {} };
+/** Test binds accept nothing: a connection that slips in during the probe is closed. */
+const refuse: ConnectionAcceptor = (socket) => {
+  socket.destroy();
+  return IGNORE;
+};
+
+/** The arbiter's part of the settings. */
+export function arbiterConfig(settings: Settings, hooks?: ArbiterHooks): ArbiterConfig {
+  return {
+    workers: settings.workers,
+    timeout: settings.timeout,
+    gracefulTimeout: settings.graceful_timeout,
+    pidfile: settings.pidfile,
+    hooks,
+  };
+}
+
+/**
+ * Bind every TCP and Unix address once and close it again (SO_REUSEPORT only
+ * with `--reuse-port`): fails with a {@link StartupError} (`cannot bind
+ * 127.0.0.1:8000: address already in use`, exit 1) when another process
+ * holds one. Returns the binds with port 0 resolved, and the URLs for the
+ * `Listening at` lines.
+ */
+export async function probeBinds(rt: Runtime, settings: Settings, logger: Logger): Promise<{ binds: BindAddress[]; urls: string[] }> {
+  // fd:// binds are inherited sockets: binding and closing one here would close it for good.
+  const probed = settings.bind.filter((bind) => bind.kind !== "fd");
+  // Without SO_REUSEPORT any holder of the port makes this fail, unless the user asked to share it (--reuse-port).
+  const listeners = await listenAll(rt, { ...settings, bind: probed }, refuse, logger);
+  await Promise.allSettled(listeners.map((listener) => listener.close()));
+  const urls: string[] = [];
+  const binds = settings.bind.map((bind) => {
+    if (bind.kind === "fd") {
+      urls.push(`fd://${bind.fd}`);
+      return bind;
+    }
+    const url = listeners[probed.indexOf(bind)]!.url;
+    urls.push(url);
+    const port = /:(\d+)$/.exec(url);
+    return bind.kind === "tcp" && bind.port === 0 && port ? { ...bind, port: Number(port[1]) } : bind;
+  });
+  return { binds, urls };
+}
+
+/**
+ * Master process: test-bind, then spawn and supervise the workers until a
+ * stop signal. Resolves with the exit code (0 stop, 1 cannot bind / pidfile,
+ * 3 a worker failed to boot). Start-up failures are one `tricorn: …` line.
+ */
+export async function runMaster(
+  rt: Runtime,
+  layer: ProcessLayer,
+  settings: Settings,
+  logger: Logger,
+  options: MasterOptions = {},
+): Promise<number> {
+  let probed: { binds: BindAddress[]; urls: string[] };
+  try {
+    probed = await probeBinds(rt, settings, logger);
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    rt.writeStderr(`tricorn: ${error.message}\n`);
+    return error.exitCode;
+  }
+  for (const url of probed.urls) logger.info(`Listening at: ${url} (pid ${rt.pid})`);
+  const arbiter = new Arbiter({
+    processes: layer.createProcessManager(probed.binds),
+    timers: rt.timers,
+    logger,
+    config: arbiterConfig(settings, options.hooks),
+    // HUP: re-read the command line and environment; binds stay as they are.
+    reloadConfig: () => arbiterConfig(parseCommandLine(rt.args, rt.env).settings, options.hooks),
+    reopenLogs: options.reopenLogs,
+    workerEnv: { [WORKER_BINDS_ENV]: JSON.stringify(probed.binds) },
+  });
+  return arbiter.run();
+}
+
+/**
+ * Worker process: connect to the master, load the app and listen, then serve
+ * until told to stop. Resolves with the exit code (0, or 3 when the app or a
+ * bind failed; the master reports the error).
+ */
+export async function runWorkerProcess(
+  rt: Runtime,
+  layer: ProcessLayer,
+  settings: Settings,
+  app: string,
+  logger: Logger,
+): Promise<number> {
+  const host = await layer.createWorkerHost(Number(rt.env[WORKER_ID_ENV] ?? 0));
+  const binds = rt.env[WORKER_BINDS_ENV] ? (JSON.parse(rt.env[WORKER_BINDS_ENV]!) as BindAddress[]) : settings.bind;
+  const sharing = layer.sharing(binds);
+  const serving: Settings = {
+    ...settings,
+    bind: binds,
+    // reuseport: every worker binds the port itself. cluster: the master shares one handle.
+    reuse_port: sharing === "reuseport" ? true : sharing === "cluster" ? false : settings.reuse_port,
+  };
+  return runWorker({
+    host,
+    timers: rt.timers,
+    logger,
+    settings: {
+      timeout: settings.timeout,
+      gracefulTimeout: settings.graceful_timeout,
+      maxRequests: settings.max_requests,
+      maxRequestsJitter: settings.max_requests_jitter,
+    },
+    boot: async (context) => {
+      const process = await bootServer(rt, serving, app, logger, {
+        onRequestDone: context.requestDone,
+        multiprocess: settings.workers > 1,
+      });
+      return { shutdown: () => process.shutdown() };
+    },
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Public types of the arbiter (core/arbiter.ts): its options, the
+ * configuration re-read on HUP, server hooks, and what hooks see of a worker.
+ */
+import type { Arbiter } from "./arbiter.ts";
+import type { ProcessManager } from "./process.ts";
+import type { Logger, Timers } from "./types.ts";
+
+/** Public facts about one worker, handed to hooks. */
+export interface WorkerInfo {
+  /** Age: 1 for the first worker ever started, then 2, 3, … */
+  readonly id: number;
+  readonly pid: number;
+  /** Generation: 0 at start, +1 on every reload (HUP). */
+  readonly generation: number;
+  /** True once the worker reported it listens. */
+  readonly booted: boolean;
+}
+
+/**
+ * Server hooks (gunicorn's names). Each is optional; an error thrown (or a
+ * promise rejected) by a hook is logged, never fatal. Unlike gunicorn, workers
+ * are spawned rather than forked, so every hook runs in the master process.
+ */
+export interface ArbiterHooks {
+  /** Before anything starts (awaited). */
+  on_starting?(arbiter: Arbiter): unknown;
+  /** On HUP, after the configuration was re-read and before new workers start. */
+  on_reload?(arbiter: Arbiter): unknown;
+  /** Once the initial set of workers has booted (all of them listen). */
+  when_ready?(arbiter: Arbiter): unknown;
+  /** Just before a worker is spawned (its pid is not known yet). */
+  pre_fork?(arbiter: Arbiter, worker: { id: number }): unknown;
+  /** Just after a worker was spawned. */
+  post_fork?(arbiter: Arbiter, worker: WorkerInfo): unknown;
+  /** After a worker exited (gunicorn's `child_exit`/`worker_exit`). */
+  worker_exit?(arbiter: Arbiter, worker: WorkerInfo): unknown;
+  /** When the number of workers changes (TTIN/TTOU or reload). */
+  nworkers_changed?(arbiter: Arbiter, newValue: number, oldValue: number): unknown;
+  /** Just before the master returns its exit code (awaited). */
+  on_exit?(arbiter: Arbiter): unknown;
+}
+
+/** The settings the arbiter uses; re-read on HUP through {@link ArbiterOptions.reloadConfig}. */
+export interface ArbiterConfig {
+  /** Number of workers (>= 1). */
+  workers: number;
+  /** Seconds without a heartbeat before a worker is killed; 0 disables. */
+  timeout: number;
+  /** Seconds a stopping worker gets to finish its requests before SIGKILL. */
+  gracefulTimeout: number;
+  /** Where to write the master's pid, or null. */
+  pidfile: string | null;
+  hooks?: ArbiterHooks;
+}
+
+/** Internal delays, overridable for tests. All in milliseconds. */
+export interface ArbiterTuning {
+  /** How often heartbeats are checked (default: timeout/4, clamped to 50–1000). */
+  tickMs?: number;
+  /** Time between SIGABRT and SIGKILL for a timed-out worker (default 1000). */
+  abortGraceMs?: number;
+  /** After SIGKILLing everything, how long to wait for exit notices before giving up (default 5000). */
+  killWaitMs?: number;
+  /** First respawn delay once workers die repeatedly (default 500, doubling). */
+  backoffBaseMs?: number;
+  /** Longest respawn delay (default 10000). */
+  backoffMaxMs?: number;
+  /** Window in which unexpected deaths count as "repeated" (default 60000). */
+  crashWindowMs?: number;
+}
+
+/** Everything the arbiter needs. */
+export interface ArbiterOptions {
+  processes: ProcessManager;
+  timers: Timers;
+  logger: Logger;
+  config: ArbiterConfig;
+  /** Re-read the configuration on HUP; a throw aborts the reload (the old workers stay). */
+  reloadConfig?: () => ArbiterConfig | Promise<ArbiterConfig>;
+  /** Reopen the master's log files (USR1, HUP). */
+  reopenLogs?: () => void;
+  /** Extra environment for every worker. */
+  workerEnv?: Record<string, string>;
+  tuning?: ArbiterTuning;
+}

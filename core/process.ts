@@ -1,0 +1,139 @@
+/**
+ * The process layer as the arbiter and the worker control see it. Each
+ * runtime implements these in `runtimes/<rt>/process.ts`: Node with
+ * `node:cluster`, Deno with `Deno.Command` and a Unix-socket channel, Bun with
+ * `Bun.spawn({ ipc })`. Core code never touches processes, signals or files
+ * directly.
+ */
+import type { MasterMessage, WorkerMessage } from "./ipc.ts";
+import type { BindAddress } from "./types.ts";
+
+/** Signals the master reacts to (gunicorn's set, minus USR2/WINCH). */
+export type MasterSignal = "SIGHUP" | "SIGINT" | "SIGQUIT" | "SIGTERM" | "SIGTTIN" | "SIGTTOU" | "SIGUSR1";
+
+/** Every signal in {@link MasterSignal}, for registration loops. */
+export const MASTER_SIGNALS: readonly MasterSignal[] = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGTERM",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGUSR1",
+];
+
+/** Signals a worker reacts to: TERM/INT graceful stop, QUIT immediate stop, USR1 reopen logs. */
+export type WorkerSignal = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGUSR1";
+
+/** Signals the master sends to a worker. */
+export type KillSignal = "SIGTERM" | "SIGQUIT" | "SIGABRT" | "SIGKILL";
+
+/**
+ * How several workers share one listening address on this runtime/platform:
+ * `cluster` (Node's master hands out connections or the listening handle),
+ * `reuseport` (each worker binds with SO_REUSEPORT and the kernel balances),
+ * `none` (only one process can listen: the arbiter runs a single worker).
+ */
+export type ListenSharing = "cluster" | "reuseport" | "none";
+
+/** One worker process seen from the master. */
+export interface WorkerProcess {
+  /** OS process id. */
+  readonly pid: number;
+  /** Send a control message; silently dropped once the worker is gone. */
+  send(message: MasterMessage): void;
+  /** Send a signal; a no-op once the worker is gone. */
+  kill(signal: KillSignal): void;
+  /** Register the receiver of the worker's messages (malformed ones are already filtered out). */
+  onMessage(fn: (message: WorkerMessage) => void): void;
+  /**
+   * Register the exit callback, called once. `code` is the exit code (null
+   * when killed by a signal), `signal` the signal name (`"SIGKILL"`) or null.
+   * Runtimes call it only after every message the worker sent was delivered.
+   */
+  onExit(fn: (code: number | null, signal: string | null) => void): void;
+}
+
+/** What the arbiter asks of the runtime to start one worker. */
+export interface SpawnOptions {
+  /** Worker id (its age: 1, 2, 3, …). */
+  id: number;
+  /** Extra environment variables; the rest of the master's environment is inherited. */
+  env: Record<string, string>;
+}
+
+/** The master's view of the OS. */
+export interface ProcessManager {
+  /** The master's own pid. */
+  readonly pid: number;
+  /** How workers share listening addresses here. */
+  readonly sharing: ListenSharing;
+  /**
+   * Start one worker: the same entry script with the same arguments, plus
+   * `opts.env`. Throws when the OS refuses to create the process.
+   */
+  spawnWorker(opts: SpawnOptions): WorkerProcess;
+  /** Call `fn` whenever the master receives `signal` (replacing the default action). */
+  onSignal(signal: MasterSignal, fn: () => void): void;
+  /** Remove every listener installed by {@link onSignal} and release IPC resources; called once, at the end. */
+  close(): void;
+  /** Keep the process alive (timers handed to core are unref'd) until the returned function is called. */
+  keepAlive(): () => void;
+  /** Caveats of this platform's set-up, logged once as warnings when the arbiter starts. */
+  warnings(): string[];
+  /** Write `pid` followed by a newline to `path` (throws with a clear message on failure). */
+  writePidfile(path: string, pid: number): void;
+  /** Remove the pidfile at `path`; missing files are fine. */
+  removePidfile(path: string): void;
+}
+
+/** The worker's view of its own process and of the master. */
+export interface WorkerHost {
+  /** The worker's pid. */
+  readonly pid: number;
+  /** Current parent pid (re-read on every call: a change means the master died). */
+  parentPid(): number;
+  /** Send a message to the master; dropped when the channel is closed. */
+  send(message: WorkerMessage): void;
+  /** Register the receiver of the master's messages (malformed ones are filtered out). */
+  onMessage(fn: (message: MasterMessage) => void): void;
+  /** Register a callback for the channel to the master closing (the master died or exited). */
+  onMasterGone(fn: () => void): void;
+  /** Call `fn` whenever the worker receives `signal`. */
+  onSignal(signal: WorkerSignal, fn: () => void): void;
+  /**
+   * Remove the listeners and let messages still in flight (a boot error)
+   * reach the master, bounded in time; resolves when the process may exit.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * One runtime's process layer as the entry point hands it to core
+ * (`runtimes/<rt>/process.ts` exports one as `processLayer`).
+ */
+export interface ProcessLayer {
+  /** How workers would share these binds on this runtime and platform. */
+  sharing(binds: readonly BindAddress[]): ListenSharing;
+  /** The master's process manager (called once, in the master). */
+  createProcessManager(binds: readonly BindAddress[]): ProcessManager;
+  /** The worker's host (called once, in a worker; `id` from TRICORN_WORKER_ID). */
+  createWorkerHost(id: number): WorkerHost | Promise<WorkerHost>;
+}
+
+/** Where Linux says whether a closing SO_REUSEPORT listener hands its queued connections to the others. */
+export const MIGRATE_REQ_PATH = "/proc/sys/net/ipv4/tcp_migrate_req";
+
+/**
+ * The warning for SO_REUSEPORT sharing when `net.ipv4.tcp_migrate_req` is
+ * not 1 (`value` is the file's content, null when unreadable): Linux then
+ * resets connections still queued on a worker's socket when that worker
+ * stops (reload, max_requests, TTOU), so a few requests may fail.
+ */
+export function reusePortWarnings(sharing: ListenSharing, value: string | null): string[] {
+  if (sharing !== "reuseport" || value?.trim() === "1") return [];
+  return [
+    `net.ipv4.tcp_migrate_req is ${value === null ? "unavailable" : value.trim()}: when a worker stops (HUP, max_requests, TTOU), ` +
+      "connections still queued on its SO_REUSEPORT socket are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` (Linux >= 5.14) hands them to the other workers",
+  ];
+}

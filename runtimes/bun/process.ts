@@ -1,0 +1,205 @@
+/**
+ * Bun process layer: workers are `bun <main> <args>` children started with
+ * `Bun.spawn({ ipc })`; each binds its ports itself with `reusePort`
+ * (Linux). IPC is Bun's channel (`subprocess.send` / `process.send`).
+ */
+import fs from "node:fs";
+import os from "node:os";
+import { isMasterMessage, isWorkerMessage } from "../../core/ipc.ts";
+import { MIGRATE_REQ_PATH, reusePortWarnings } from "../../core/process.ts";
+import type { MasterMessage, WorkerMessage } from "../../core/ipc.ts";
+import type {
+  KillSignal,
+  ListenSharing,
+  MasterSignal,
+  ProcessLayer,
+  ProcessManager,
+  WorkerHost,
+  WorkerProcess,
+  WorkerSignal,
+} from "../../core/process.ts";
+import type { BindAddress } from "../../core/types.ts";
+
+/** The parts of Bun's Subprocess used here. */
+interface Subprocess {
+  readonly pid: number;
+  send(message: unknown): void;
+  kill(signal?: string): void;
+}
+
+interface SpawnApi {
+  spawn(options: {
+    cmd: string[];
+    env: Record<string, string | undefined>;
+    stdio: ["ignore", "inherit", "inherit"];
+    serialization: "json";
+    ipc(message: unknown): void;
+    onExit(proc: unknown, exitCode: number | null, signalCode: number | string | null): void;
+  }): Subprocess;
+  readonly main: string;
+}
+
+const Bun = (globalThis as unknown as { Bun: SpawnApi }).Bun;
+
+/** How workers can share ports here: SO_REUSEPORT balancing exists on Linux only. */
+export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing {
+  if (process.platform !== "linux") return "none";
+  return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
+}
+
+class BunWorker implements WorkerProcess {
+  readonly pid: number;
+  exited = false;
+  messageFn: (message: WorkerMessage) => void = () => {};
+  exitFn: (code: number | null, signal: string | null) => void = () => {};
+
+  constructor(private readonly proc: Subprocess) {
+    this.pid = proc.pid;
+  }
+
+  send(message: MasterMessage): void {
+    if (this.exited) return;
+    try {
+      this.proc.send(message);
+    } catch {
+      // channel closed: the exit notice follows
+    }
+  }
+
+  kill(signal: KillSignal): void {
+    if (this.exited) return;
+    try {
+      // Bun's crash handler turns SIGABRT into a "Bun has crashed" panic report that
+      // blames Bun. SIGABRT is only sent to a worker whose event loop is blocked,
+      // which cannot run any handler anyway, so SIGKILL has the same effect.
+      this.proc.kill(signal === "SIGABRT" ? "SIGKILL" : signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  onMessage(fn: (message: WorkerMessage) => void): void {
+    this.messageFn = fn;
+  }
+
+  onExit(fn: (code: number | null, signal: string | null) => void): void {
+    this.exitFn = fn;
+  }
+}
+
+/** Options of {@link createProcessManager}. */
+export interface BunProcessOptions {
+  /** The `--bind` addresses: Unix-socket and fd binds cannot be shared with reusePort. */
+  binds?: readonly BindAddress[];
+  /** Script the workers run (default: `Bun.main`). */
+  script?: string;
+  /** Arguments after the script (default: the master's own). */
+  args?: readonly string[];
+}
+
+/** The master's process layer on Bun. */
+export function createProcessManager(options: BunProcessOptions = {}): ProcessManager {
+  const script = options.script ?? Bun.main;
+  const args = options.args ?? process.argv.slice(2);
+  const sharing = listenSharing(options.binds);
+  const signals: [string, () => void][] = [];
+  return {
+    pid: process.pid,
+    sharing,
+    spawnWorker(opts) {
+      let worker: BunWorker | null = null;
+      const proc = Bun.spawn({
+        cmd: [process.execPath, ...process.execArgv, script, ...args],
+        env: { ...process.env, ...opts.env },
+        stdio: ["ignore", "inherit", "inherit"],
+        serialization: "json",
+        ipc(message) {
+          if (worker && !worker.exited && isWorkerMessage(message)) worker.messageFn(message);
+        },
+        onExit(_proc, exitCode, signalCode) {
+          // Let IPC messages queued just before the exit be delivered first.
+          setTimeout(() => {
+            if (!worker || worker.exited) return;
+            worker.exited = true;
+            const signal = signalCode === null ? null : typeof signalCode === "number" ? signalName(signalCode) : signalCode;
+            worker.exitFn(signal !== null ? null : exitCode, signal);
+          }, 20);
+        },
+      });
+      worker = new BunWorker(proc);
+      return worker;
+    },
+    onSignal(signal: MasterSignal, fn: () => void) {
+      process.on(signal, fn);
+      signals.push([signal, fn]);
+    },
+    close() {
+      for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
+    },
+    warnings() {
+      let value: string | null = null;
+      try {
+        value = fs.readFileSync(MIGRATE_REQ_PATH, "utf8");
+      } catch {
+        // not Linux, or /proc not mounted
+      }
+      return reusePortWarnings(sharing, value);
+    },
+    keepAlive() {
+      const handle = setInterval(() => {}, 1 << 30);
+      return () => clearInterval(handle);
+    },
+    writePidfile: (path, pid) => fs.writeFileSync(path, `${pid}\n`),
+    removePidfile: (path) => fs.rmSync(path, { force: true }),
+  };
+}
+
+function signalName(signo: number): string {
+  for (const [name, value] of Object.entries(os.constants.signals)) {
+    if (value === signo) return name;
+  }
+  return `signal ${signo}`;
+}
+
+/** The worker's process layer on Bun (a child spawned with `ipc`). */
+export function createWorkerHost(): WorkerHost {
+  const signals: [string, () => void][] = [];
+  const messageFns: ((message: unknown) => void)[] = [];
+  return {
+    pid: process.pid,
+    parentPid: () => process.ppid,
+    send(message) {
+      if (!process.send || process.connected === false) return;
+      try {
+        process.send(message);
+      } catch {
+        // master gone
+      }
+    },
+    onMessage(fn) {
+      const listener = (message: unknown) => {
+        if (isMasterMessage(message)) fn(message);
+      };
+      messageFns.push(listener);
+      process.on("message", listener);
+    },
+    onMasterGone: (fn) => void process.once("disconnect", fn),
+    onSignal(signal: WorkerSignal, fn: () => void) {
+      process.on(signal, fn);
+      signals.push([signal, fn]);
+    },
+    async close() {
+      for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
+      for (const fn of messageFns.splice(0)) process.off("message", fn);
+      // Bun writes IPC messages from its event loop: give the last ones a turn before exiting.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  };
+}
+
+/** Bun's process layer for core/arbiter-main.ts. */
+export const processLayer: ProcessLayer = {
+  sharing: listenSharing,
+  createProcessManager: (binds) => createProcessManager({ binds }),
+  createWorkerHost: () => createWorkerHost(),
+};
