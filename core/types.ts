@@ -215,6 +215,8 @@ export interface ResponseWriter {
   readonly headersSent: boolean;
   /** True if the connection died; writes are ignored. */
   readonly closed: boolean;
+  /** Call `listener` once if the connection closes before the response ended (client went away). */
+  onClose(listener: () => void): void;
 }
 
 /** Adapter entry point: serve one request. A rejection before headers → 500. */

@@ -1,0 +1,258 @@
+/**
+ * Fetch adapter: serves apps of the form `{ fetch(request, info, ctx) }` or
+ * `(request, info, ctx) => Response | Promise<Response>` — Hono apps, and
+ * Deno.serve / Bun.serve style handlers — without patching globals.
+ *
+ * Requests are lightweight objects that inherit from `Request.prototype`
+ * (so `instanceof Request` holds) and answer method/url/headers/body reads
+ * directly from the parsed head; a real `Request` is only built when an app
+ * touches something else (signal, clone(), formData(), …).
+ *
+ * Responses: a null body is sent at once; otherwise the body stream is read
+ * for a few microtask ticks: if it ends by then, the response goes out in one
+ * write with Content-Length; else it streams (chunked) with backpressure, and
+ * the stream is cancelled if the client goes away.
+ */
+import type { HeaderList, IncomingRequest, Logger, RequestHandler, ResponseWriter } from "../core/types.ts";
+import { LightRequest } from "./request.ts";
+
+/** Second argument of fetch handlers, shaped like Deno's `ServeHandlerInfo` (Hono sees it as `c.env`). */
+export interface ServeInfo {
+  readonly remoteAddr: { readonly transport: "tcp"; readonly hostname: string; readonly port: number };
+  /** Bun-style peer address lookup. */
+  requestIP(request?: unknown): { address: string; family: "IPv4" | "IPv6"; port: number };
+}
+
+/** Third argument of fetch handlers, like a Workers `ExecutionContext` (Hono's `c.executionCtx`). */
+export interface ExecutionContext {
+  /** Keeps nothing alive; a rejection of `promise` is logged. */
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException(): void;
+  readonly props: Record<string, unknown>;
+}
+
+/** A fetch handler function. */
+export type FetchFunction = (request: Request, info: ServeInfo, ctx: ExecutionContext) => Response | Promise<Response>;
+/** A fetch-style app: an object with `fetch` (Hono) or a bare function. */
+export type FetchApp = FetchFunction | { fetch: FetchFunction };
+
+/** Options of {@link fetchHandler}. */
+export interface FetchOptions {
+  /** Where `waitUntil` rejections are logged. */
+  logger?: Logger;
+}
+
+/** How many non-blocking reads decide between one Content-Length response and streaming. */
+const PROBE_READS = 3;
+/** Microtask ticks a read may take and still count as "ready now". */
+const SOON_TICKS = 6;
+const NOT_READY = Symbol("not ready");
+/**
+ * Bun leaves the implied `text/plain;charset=utf-8` of a string body out of
+ * `response.headers` (its own server adds it while serializing). Probed once,
+ * so complete bodies without a Content-Type get that type there too.
+ */
+const IMPLIED_TEXT_TYPE = new Response("x").headers.get("content-type") === null;
+const encoder = new TextEncoder();
+
+class Info implements ServeInfo {
+  private readonly req: IncomingRequest;
+  constructor(req: IncomingRequest) {
+    this.req = req;
+  }
+  get remoteAddr(): ServeInfo["remoteAddr"] {
+    return { transport: "tcp", hostname: this.req.remoteAddress, port: this.req.remotePort };
+  }
+  requestIP(): { address: string; family: "IPv4" | "IPv6"; port: number } {
+    const address = this.req.remoteAddress;
+    return { address, family: address.includes(":") ? "IPv6" : "IPv4", port: this.req.remotePort };
+  }
+}
+
+/** Collects response headers (called as `headers.forEach(pushHeader, list)`; no closure per response). */
+function pushHeader(this: HeaderList, value: string, name: string): void {
+  if (name !== "set-cookie") this.push(name, value);
+}
+
+/** Flat header list of a fetch `Headers`, with every Set-Cookie kept separate. */
+export function headerList(headers: Headers): HeaderList {
+  const list: HeaderList = [];
+  headers.forEach(pushHeader, list);
+  if (typeof headers.getSetCookie === "function") {
+    const cookies = headers.getSetCookie();
+    for (let i = 0; i < cookies.length; i++) list.push("set-cookie", cookies[i]);
+  } else {
+    const cookie = headers.get("set-cookie");
+    if (cookie !== null) list.push("set-cookie", cookie);
+  }
+  return list;
+}
+
+function hasContentType(headers: HeaderList): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === "content-type") return true;
+  return false;
+}
+
+function toBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") return encoder.encode(value);
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+  throw new TypeError(`response body chunks must be Uint8Arrays, got ${typeof value}`);
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array | null {
+  if (chunks.length === 0) return null;
+  if (chunks.length === 1) return chunks[0];
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** `p`'s value if it settles within {@link SOON_TICKS} microtask ticks, else NOT_READY (p keeps running). */
+async function settleSoon<T>(p: Promise<T>): Promise<T | typeof NOT_READY> {
+  let value: T | typeof NOT_READY = NOT_READY;
+  let failed = false;
+  let error: unknown;
+  p.then(
+    (v) => { value = v; },
+    (e: unknown) => { failed = true; error = e; },
+  );
+  for (let i = 0; i < SOON_TICKS && value === NOT_READY && !failed; i++) await undefined;
+  if (failed) throw error;
+  return value;
+}
+
+/** Writes a fetch `Response` through `res`. Returns a Promise unless the body is null. */
+export function sendResponse(response: Response, res: ResponseWriter, isHead: boolean): void | Promise<void> {
+  if (response === null || typeof response !== "object" || typeof (response as Response).status !== "number") {
+    throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
+  }
+  const headers = headerList(response.headers);
+  const reason = response.statusText === "" ? undefined : response.statusText;
+  const body = response.body;
+  if (body === null) {
+    res.send(response.status, reason, headers, null);
+    return;
+  }
+  return streamResponse(body, res, response.status, reason, headers, isHead);
+}
+
+async function streamResponse(
+  body: ReadableStream<unknown>,
+  res: ResponseWriter,
+  status: number,
+  reason: string | undefined,
+  headers: HeaderList,
+  isHead: boolean,
+): Promise<void> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let pending: Promise<ReadableStreamReadResult<unknown>> | null = null;
+  let done = false;
+  try {
+    for (let i = 0; i < PROBE_READS; i++) {
+      pending ??= reader.read();
+      const result = await settleSoon(pending);
+      if (result === NOT_READY) break;
+      pending = null;
+      if (result.done) {
+        done = true;
+        break;
+      }
+      const bytes = toBytes(result.value);
+      if (bytes.length > 0) chunks.push(bytes);
+    }
+  } catch (error) {
+    reader.releaseLock();
+    throw error;
+  }
+  if (done) {
+    if (IMPLIED_TEXT_TYPE && chunks.length > 0 && !hasContentType(headers)) {
+      headers.push("content-type", "text/plain;charset=utf-8");
+    }
+    res.send(status, reason, headers, concat(chunks));
+    return;
+  }
+  res.start(status, reason, headers);
+  if (isHead || res.closed) {
+    res.end();
+    await reader.cancel().catch(() => {});
+    return;
+  }
+  let cancelled = false;
+  const cancel = (): void => {
+    if (cancelled) return;
+    cancelled = true;
+    reader.cancel().catch(() => {});
+  };
+  res.onClose(cancel);
+  try {
+    for (const chunk of chunks) {
+      const wait = res.write(chunk);
+      if (wait !== undefined) await wait;
+    }
+    for (;;) {
+      if (res.closed) {
+        cancel();
+        return;
+      }
+      const result: ReadableStreamReadResult<unknown> = await (pending ?? reader.read());
+      pending = null;
+      if (result.done) break;
+      if (cancelled) return;
+      const wait = res.write(toBytes(result.value));
+      if (wait !== undefined) await wait;
+    }
+    res.end();
+  } catch (error) {
+    if (cancelled || res.closed) return; // the client left; nothing to report
+    cancel();
+    throw error;
+  }
+}
+
+function executionContext(logger: Logger | undefined): ExecutionContext {
+  return {
+    waitUntil(promise: Promise<unknown>): void {
+      Promise.resolve(promise).catch((error: unknown) => {
+        if (logger !== undefined) logger.error("Error in a waitUntil() promise", error);
+      });
+    },
+    passThroughOnException(): void {},
+    props: {},
+  };
+}
+
+/**
+ * Wraps a fetch-style app as a {@link RequestHandler}. A synchronous handler
+ * returning a Response with a null body is answered without any Promise.
+ */
+export function fetchHandler(app: FetchApp, options: FetchOptions = {}): RequestHandler {
+  let fetchFn: FetchFunction;
+  if (typeof app === "function") {
+    fetchFn = app;
+  } else if (app !== null && typeof app === "object" && typeof app.fetch === "function") {
+    const target = app;
+    const method = app.fetch;
+    fetchFn = (request, info, ctx) => method.call(target, request, info, ctx);
+  } else {
+    throw new TypeError("a fetch app must be a function or an object with a fetch() method");
+  }
+  const ctx = executionContext(options.logger);
+  return (req: IncomingRequest, res: ResponseWriter): void | Promise<void> => {
+    const request = new LightRequest(req, res) as unknown as Request;
+    const isHead = req.head.method === "HEAD";
+    const response = fetchFn(request, new Info(req), ctx);
+    if (response !== null && typeof response === "object" && typeof (response as Promise<Response>).then === "function") {
+      return (response as Promise<Response>).then((r) => sendResponse(r, res, isHead));
+    }
+    return sendResponse(response as Response, res, isHead);
+  };
+}

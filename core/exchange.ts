@@ -1,0 +1,210 @@
+/**
+ * One request/response exchange on a connection. A single object plays three
+ * roles so a request costs one allocation: the {@link IncomingRequest} and the
+ * {@link ResponseWriter} handed to the adapter (as both arguments of the
+ * handler), and the {@link ResponseContext} the serializer reads.
+ */
+import { EMPTY_BODY, IncomingBody, type BodyOwner } from "./body.ts";
+import type { Connection } from "./connection.ts";
+import {
+  FRAMING_LENGTH,
+  FRAMING_NONE,
+  ResponseError,
+  type ResponseContext,
+} from "./http/serializer.ts";
+import type { HeaderList, IncomingRequest, RequestBody, RequestHead, ResponseWriter } from "./types.ts";
+
+const encoder = new TextEncoder();
+
+/** See the module comment. Created by {@link Connection} when a request head is parsed. */
+export class Exchange implements IncomingRequest, ResponseWriter, ResponseContext, BodyOwner {
+  readonly head: RequestHead;
+  readonly body: RequestBody;
+  readonly isHead: boolean;
+  readonly versionMinor: number;
+  /** Decided by the connection right before the head is serialized. */
+  keepAlive = true;
+  /** The head has been serialized (queued or written). */
+  started = false;
+  /** The response is complete (or abandoned). */
+  finished = false;
+  /** The connection closes after this response (decided when the head was serialized). */
+  closeAfter = false;
+  /** `100 Continue` was written. */
+  continueSent = false;
+  /** Trailer fields of a chunked request body, once the body completed. */
+  trailers: HeaderList | null = null;
+
+  private readonly conn: Connection;
+  private framing = FRAMING_NONE;
+  private remaining = -1;
+  private pendingHead: Uint8Array | null = null;
+  private aborted = false;
+  private closeListeners: (() => void)[] | null = null;
+
+  constructor(conn: Connection, head: RequestHead) {
+    this.conn = conn;
+    this.head = head;
+    this.isHead = head.method === "HEAD";
+    this.versionMinor = head.versionMinor;
+    this.body = head.contentLength > 0 || head.chunked ? new IncomingBody(this) : EMPTY_BODY;
+  }
+
+  get remoteAddress(): string {
+    return this.conn.socket.remoteAddress;
+  }
+  get remotePort(): number {
+    return this.conn.socket.remotePort;
+  }
+  get localAddress(): string {
+    return this.conn.socket.localAddress;
+  }
+  get localPort(): number {
+    return this.conn.socket.localPort;
+  }
+  get scheme(): string {
+    return this.conn.socket.encrypted ? "https" : "http";
+  }
+  get headersSent(): boolean {
+    return this.started;
+  }
+  get closed(): boolean {
+    return this.aborted || this.conn.ended;
+  }
+
+  /** BodyOwner: the app reads the body for the first time → `100 Continue` if the client waits for it. */
+  bodyWanted(): void {
+    if (this.head.expectContinue && !this.continueSent && !this.started) {
+      this.continueSent = true;
+      this.conn.sendContinue(this);
+    }
+  }
+
+  /** BodyOwner: the app caught up with buffered body bytes. */
+  bodyDrained(): void {
+    this.conn.bodyDrained(this);
+  }
+
+  send(status: number, reason: string | undefined, headers: HeaderList, body: Uint8Array | string | null): void {
+    if (this.started) throw new ResponseError("response already started");
+    const conn = this.conn;
+    if (conn.ended) {
+      this.started = this.finished = true;
+      return;
+    }
+    this.keepAlive = conn.keepAliveFor(this);
+    const serializer = conn.serializer;
+    // Throws ResponseError before writing anything when the response is invalid.
+    const ok = serializer.send(conn.socket, this, status, reason, headers, body);
+    this.started = true;
+    this.finished = true;
+    this.closeAfter = serializer.close;
+    if (!ok) conn.writeBlocked = true;
+    conn.responseFinished(this);
+  }
+
+  start(status: number, reason: string | undefined, headers: HeaderList): void {
+    if (this.started) throw new ResponseError("response already started");
+    const conn = this.conn;
+    if (conn.ended) {
+      this.started = true;
+      return;
+    }
+    this.keepAlive = conn.keepAliveFor(this);
+    const serializer = conn.serializer;
+    const head = serializer.head(this, status, reason, headers);
+    this.started = true;
+    this.framing = serializer.framing;
+    this.remaining = serializer.length;
+    this.closeAfter = serializer.close;
+    // Held briefly so a write()/end() in the same tick leaves in the same socket write.
+    this.pendingHead = head;
+    queueMicrotask(() => this.flushHead());
+  }
+
+  write(chunk: Uint8Array | string): void | Promise<void> {
+    if (!this.started) throw new ResponseError("write() before start()");
+    if (this.finished) {
+      if (this.aborted) return;
+      throw new ResponseError("write() after end()");
+    }
+    const conn = this.conn;
+    if (conn.ended) return;
+    let data = chunk;
+    if (this.framing === FRAMING_LENGTH) {
+      if (typeof data === "string") data = encoder.encode(data);
+      if (data.length > this.remaining) {
+        const error = new ResponseError("response body is longer than its Content-Length");
+        this.abort(error);
+        throw error;
+      }
+      this.remaining -= data.length;
+    }
+    if (data.length === 0 && this.pendingHead === null) return;
+    const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, data, this.framing, false);
+    this.pendingHead = null;
+    if (!ok || conn.writeBlocked) {
+      conn.writeBlocked = true;
+      return conn.waitDrain();
+    }
+  }
+
+  end(): void {
+    if (!this.started) throw new ResponseError("end() before start()");
+    if (this.finished) return;
+    this.finished = true;
+    const conn = this.conn;
+    if (conn.ended) return;
+    if (this.framing === FRAMING_LENGTH && this.remaining > 0) {
+      conn.logger.error(`Response body is ${this.remaining} bytes shorter than its Content-Length; closing connection`);
+      this.closeAfter = true;
+    }
+    const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, null, this.framing, true);
+    this.pendingHead = null;
+    if (!ok) conn.writeBlocked = true;
+    conn.responseFinished(this);
+  }
+
+  abort(_error?: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.finished = true;
+    this.pendingHead = null;
+    this.conn.destroy();
+  }
+
+  /**
+   * Extension beyond {@link ResponseWriter}: calls `listener` once when the
+   * connection goes away before this exchange completed (client gone while a
+   * stream is being produced). Called right away if it is already gone.
+   */
+  onClose(listener: () => void): void {
+    if (this.closed) {
+      listener();
+      return;
+    }
+    (this.closeListeners ??= []).push(listener);
+  }
+
+  /** The connection's socket closed while this exchange was current. */
+  connectionClosed(): void {
+    const listeners = this.closeListeners;
+    if (listeners === null) return;
+    this.closeListeners = null;
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.conn.logger.error("Error in a connection close listener", error);
+      }
+    }
+  }
+
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    if (this.conn.ended) return;
+    if (!this.conn.socket.write(head)) this.conn.writeBlocked = true;
+  }
+}
