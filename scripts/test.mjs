@@ -15,7 +15,12 @@ let failed = 0;
 
 /** Runs a command inheriting stdio, returns its exit code. */
 function run(cmd, args, capture = false) {
-  const r = spawnSync(cmd, args, { cwd: root, stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit", encoding: "utf8" });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: capture ? ["ignore", "pipe", "inherit"] : "inherit",
+    encoding: "utf8",
+    env: capture ? { ...process.env, NO_COLOR: "1" } : process.env,
+  });
   if (capture) process.stdout.write(r.stdout ?? "");
   return { code: r.status ?? 1, out: r.stdout ?? "" };
 }
@@ -50,7 +55,7 @@ if (extraArgs.length === 0 && existsSync(join(root, "test/deno"))) {
 
 // Bun-native suite.
 if (extraArgs.length === 0 && existsSync(join(root, "test/bun"))) {
-  const r = spawnSync(bin("bun"), ["test", "./test/bun/"], { cwd: root, encoding: "utf8" });
+  const r = spawnSync(bin("bun"), ["test", "./test/bun/"], { cwd: root, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } });
   const text = (r.stdout ?? "") + (r.stderr ?? "");
   process.stdout.write(text);
   const p = text.match(/^\s*(\d+) pass/m);
