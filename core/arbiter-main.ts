@@ -10,6 +10,7 @@
  * A process is a worker when its environment has `TRICORN_WORKER=1`
  * ({@link isWorkerProcess}); the master sets it on every child it spawns.
  */
+import type { AccessLogger } from "./access-log.ts";
 import { Arbiter } from "./arbiter.ts";
 import type { ArbiterConfig, ArbiterHooks } from "./arbiter.ts";
 import { parseCommandLine } from "./cli.ts";
@@ -20,6 +21,11 @@ import { StartupError, bootServer, listenAll } from "./serve.ts";
 import type { Settings } from "./settings.ts";
 import type { BindAddress, ConnectionAcceptor, Logger, SocketHandlers } from "./types.ts";
 import { runWorker } from "./worker-control.ts";
+import { holdStartupLog } from "./startup-log.ts";
+import { VERSION } from "./version.ts";
+
+/** How long the master holds its start-up log lines at most (see core/startup-log.ts). */
+const STARTUP_LOG_HOLD_MS = 10_000;
 
 /**
  * Environment variable with the binds a worker must use, as JSON: the
@@ -35,10 +41,19 @@ export function isWorkerProcess(env: Readonly<Record<string, string | undefined>
 
 /** Options of {@link runMaster}. */
 export interface MasterOptions {
-  /** Server hooks (from a config file, later). */
+  /** Server hooks (from the config file). */
   hooks?: ArbiterHooks;
   /** Reopen the master's log files on USR1/HUP. */
   reopenLogs?: () => void;
+  /**
+   * HUP: re-read the settings and hooks (config file included); binds stay as
+   * they are. Default: re-parse the command line and environment.
+   */
+  reload?: () => Promise<{ settings: Settings; hooks?: ArbiterHooks }>;
+  /** Extra environment for every worker; read at each spawn, so `reload` may update it in place. */
+  workerEnv?: Record<string, string>;
+  /** Called once the arbiter runs (start a `--reload` watcher); the function returned is called when it stops. */
+  onRunning?: (arbiter: Arbiter) => (() => void) | void;
 }
 
 const IGNORE: SocketHandlers = { data() {}, drain() {}, end() {}, close() {} };
@@ -98,26 +113,58 @@ export async function runMaster(
   logger: Logger,
   options: MasterOptions = {},
 ): Promise<number> {
+  const log = holdStartupLog(logger);
+  log.info(`Starting tricorn ${VERSION} (${rt.name})`);
   let probed: { binds: BindAddress[]; urls: string[] };
   try {
-    probed = await probeBinds(rt, settings, logger);
+    probed = await probeBinds(rt, settings, log);
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
+    log.discard();
     rt.writeStderr(`tricorn: ${error.message}\n`);
     return error.exitCode;
   }
-  for (const url of probed.urls) logger.info(`Listening at: ${url} (pid ${rt.pid})`);
+  // The probe bind is closed again, so the port only accepts once workers listen: announce
+  // "Listening at" then (when_ready), so that line means a client can connect now.
+  const withReadyLine = (userHooks: ArbiterHooks | undefined): ArbiterHooks => ({
+    ...userHooks,
+    when_ready: (arbiter) => {
+      for (const url of probed.urls) log.info(`Listening at: ${url} (pid ${rt.pid})`);
+      log.release();
+      return userHooks?.when_ready?.(arbiter);
+    },
+  });
+  const hooks = withReadyLine(options.hooks);
+  const workerEnv = options.workerEnv ?? {};
+  workerEnv[WORKER_BINDS_ENV] = JSON.stringify(probed.binds);
+  // An app that takes long to boot still gets its log lines shown.
+  const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
   const arbiter = new Arbiter({
     processes: layer.createProcessManager(probed.binds),
     timers: rt.timers,
-    logger,
-    config: arbiterConfig(settings, options.hooks),
-    // HUP: re-read the command line and environment; binds stay as they are.
-    reloadConfig: () => arbiterConfig(parseCommandLine(rt.args, rt.env).settings, options.hooks),
+    logger: log,
+    config: arbiterConfig(settings, hooks),
+    // HUP: re-read the command line, environment and config file; binds stay as they are.
+    reloadConfig: async () => {
+      if (!options.reload) return arbiterConfig(parseCommandLine(rt.args, rt.env).settings, hooks);
+      const next = await options.reload();
+      return arbiterConfig(next.settings, withReadyLine(next.hooks));
+    },
     reopenLogs: options.reopenLogs,
-    workerEnv: { [WORKER_BINDS_ENV]: JSON.stringify(probed.binds) },
+    workerEnv,
   });
-  return arbiter.run();
+  const running = arbiter.run();
+  const stopRunning = options.onRunning?.(arbiter);
+  const code = await running;
+  stopRunning?.();
+  rt.timers.clearTimeout(releaseTimer);
+  if (arbiter.startupFailure !== null) {
+    log.discard();
+    rt.writeStderr(`tricorn: ${arbiter.startupFailure}\n`);
+  } else {
+    log.release();
+  }
+  return code;
 }
 
 /**
@@ -131,6 +178,7 @@ export async function runWorkerProcess(
   settings: Settings,
   app: string,
   logger: Logger,
+  logs: { accessLog?: AccessLogger | null; reopenLogs?: () => void } = {},
 ): Promise<number> {
   const host = await layer.createWorkerHost(Number(rt.env[WORKER_ID_ENV] ?? 0));
   const binds = rt.env[WORKER_BINDS_ENV] ? (JSON.parse(rt.env[WORKER_BINDS_ENV]!) as BindAddress[]) : settings.bind;
@@ -155,8 +203,9 @@ export async function runWorkerProcess(
       const process = await bootServer(rt, serving, app, logger, {
         onRequestDone: context.requestDone,
         multiprocess: settings.workers > 1,
+        accessLog: logs.accessLog,
       });
-      return { shutdown: () => process.shutdown() };
+      return { shutdown: () => process.shutdown(), reopenLogs: logs.reopenLogs };
     },
   });
 }

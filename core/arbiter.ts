@@ -18,6 +18,7 @@
  * Pure logic: processes, signals, files and time come in through
  * {@link ProcessManager} and {@link Timers}, so tests drive it with fakes.
  */
+import { bindErrorReason } from "./bind.ts";
 import { WORKER_BOOT_ERROR, WORKER_ENV, WORKER_ID_ENV } from "./ipc.ts";
 import type { WorkerMessage } from "./ipc.ts";
 import { MASTER_SIGNALS } from "./process.ts";
@@ -83,6 +84,11 @@ export class Arbiter {
   private immediate = false;
   private exitCode = 0;
   private exitReason: string | null = null;
+  /**
+   * Why start-up failed, for a one-line report (a worker of the first set could
+   * not load the app, the pidfile could not be written); null otherwise.
+   */
+  startupFailure: string | null = null;
   private releaseKeepAlive: (() => void) | null = null;
   private resolveRun: ((code: number) => void) | null = null;
 
@@ -142,6 +148,7 @@ export class Arbiter {
         this.processes.writePidfile(this.config.pidfile, this.pid);
       } catch (error) {
         this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
+        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${bindErrorReason(error)}`;
         this.config.pidfile = null;
         this.exitCode = 1;
         void this.finish();
@@ -414,6 +421,7 @@ export class Arbiter {
       if (this.reloading !== null && this.reloading.to === w.gen) {
         this.rollbackReload();
       } else {
+        if (!this.ready) this.startupFailure = why;
         this.stop(true, WORKER_BOOT_ERROR, "Worker failed to boot.");
         return;
       }
@@ -537,6 +545,7 @@ export class Arbiter {
           this.processes.writePidfile(next.pidfile, this.pid);
         } catch (error) {
           this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
+        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${bindErrorReason(error)}`;
           this.config.pidfile = null;
         }
       }

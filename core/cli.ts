@@ -55,7 +55,7 @@ function withSource<T>(label: string, run: () => T): T {
 }
 
 /** Levenshtein distance, for "did you mean" hints. */
-function distance(a: string, b: string): number {
+export function distance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let diagonal = row[0];
@@ -244,7 +244,7 @@ export function parseCommandLine(argv: readonly string[], env: Environment, conf
     throw new SettingError(`unexpected argument ${JSON.stringify(extra)} (only one APP may be given)`);
   }
   if (app === undefined) {
-    if (resolved.help || resolved.version) return { settings: resolved, app: null };
+    if (resolved.help || resolved.version || resolved.print_config) return { settings: resolved, app: null };
     throw new SettingError("missing APP argument (usage: tricorn [OPTIONS] APP; see --help)");
   }
   return { settings: resolved, app };
@@ -296,8 +296,9 @@ export function renderHelp(): string {
     "(Hono, or any object with fetch(request)) or a gateway app (environ, startResponse).",
     "Without :EXPORT the `default` export is used, then one named `app`.",
     "",
-    `Options also come from ${CMD_ARGS_ENV} (same syntax) and the listed environment`,
-    "variables; the command line wins.",
+    `Options also come from a config file (-c), ${CMD_ARGS_ENV} (same syntax) and the`,
+    "listed environment variables. Later wins: defaults < environment variables <",
+    `config file < ${CMD_ARGS_ENV} < command line.`,
   ];
   const width = Math.min(32, Math.max(...SETTING_ENTRIES.map(([, def]) => flagColumn(def).length)) + 2);
   for (const section of SECTIONS) {

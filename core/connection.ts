@@ -12,9 +12,12 @@
  * `pumping` flag turns nested pump calls into no-ops and the running loop picks
  * up the new state.
  */
+import type { AccessLogger } from "./access-log.ts";
 import { IncomingBody } from "./body.ts";
 import { Exchange } from "./exchange.ts";
 import { HttpError } from "./http/errors.ts";
+import { isTrustedPeer, type AddressMatcher } from "./ip-match.ts";
+import { ProxyHeaderParser } from "./proxy-protocol.ts";
 import { RequestParser } from "./http/parser.ts";
 import { reasonPhrase } from "./http/status.ts";
 import type { ResponseContext, ResponseSerializer } from "./http/serializer.ts";
@@ -43,6 +46,12 @@ export interface ConnectionServer {
   readonly refuseUnderscore: boolean;
   /** The server is shutting down: no new keep-alive. */
   readonly draining: boolean;
+  /** Peers trusted for Forwarded / X-Forwarded-* (`forwarded_allow_ips`). */
+  readonly forwardedAllow: AddressMatcher;
+  /** With `proxy_protocol`: peers whose connections must start with a PROXY header; else null. */
+  readonly proxyAllow: AddressMatcher | null;
+  /** Receives every finished exchange; null (or absent) when the access log is off. */
+  readonly accessLog?: AccessLogger | null;
   /** A request/response cycle completed. */
   requestDone(): void;
   /** The socket of `conn` is gone. */
@@ -73,10 +82,22 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
   writeBlocked = false;
   /** The request in flight, from its head until its response ended and its message was fully read. */
   exchange: Exchange | null = null;
+  /** Client address: the socket's peer, or the source of a PROXY header. Requests may refine it (Forwarded). */
+  remoteAddress: string;
+  remotePort: number;
+  /** Server address the client connected to: the socket's, or the destination of a PROXY header. */
+  localAddress: string;
+  localPort: number;
+  /** `https` on a TLS socket, else `http`. */
+  readonly scheme: string;
+  /** The peer is in `forwarded_allow_ips`: requests apply its Forwarded / X-Forwarded-* headers. */
+  trustForwarded: boolean;
 
   readonly socket: Socket;
   readonly serializer: ResponseSerializer;
   readonly logger: Logger;
+  /** The server's access log, or null: then nothing is recorded per request. */
+  readonly accessLog: AccessLogger | null;
   private readonly server: ConnectionServer;
   private readonly parser: RequestParser;
   private deadlineKind = NO_DEADLINE;
@@ -85,6 +106,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
   private input: Uint8Array | null = null;
   private moreInput: Uint8Array[] | null = null;
   private pumping = false;
+  /** Reads the PROXY header this connection must start with; null when none is expected (any more). */
+  private proxyHeader: ProxyHeaderParser | null;
   /** `socket.end()`/`destroy()` was called: no more parsing or responses. */
   private ending = false;
   /** The parser failed; the connection closes after the current response. */
@@ -103,8 +126,17 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
     this.server = server;
     this.serializer = server.serializer;
     this.logger = server.logger;
+    this.accessLog = server.accessLog ?? null;
     this.parser = new RequestParser(server.limits, this);
     this.closeWhenDone = server.draining;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.localAddress = socket.localAddress;
+    this.localPort = socket.localPort;
+    this.scheme = socket.encrypted ? "https" : "http";
+    const proxyAllow = server.proxyAllow;
+    this.proxyHeader = proxyAllow !== null && isTrustedPeer(proxyAllow, socket.remoteAddress) ? new ProxyHeaderParser() : null;
+    this.trustForwarded = isTrustedPeer(server.forwardedAllow, socket.remoteAddress);
     // A connection that sends nothing gets the head timeout (or, without one, the keep-alive timeout).
     this.setDeadline(DEADLINE_HEAD, server.headerTimeoutMs || server.keepaliveMs);
   }
@@ -112,6 +144,11 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
   /** True once the connection stopped serving (ending or gone): responses are dropped. */
   get ended(): boolean {
     return this.ending;
+  }
+
+  /** Trusted proxy hops, for walking Forwarded / X-Forwarded-For lists. */
+  get forwardedAllow(): AddressMatcher {
+    return this.server.forwardedAllow;
   }
 
   /** True when no request is in flight and no byte of a next one has arrived. */
@@ -172,7 +209,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
   /* ---------------- ParserEvents ---------------- */
 
   onHead(head: RequestHead): void {
-    this.exchange = new Exchange(this, head);
+    const ex = (this.exchange = new Exchange(this, head));
+    if (this.accessLog !== null) ex.startTime = this.accessLog.now();
     this.messageDone = false;
     this.dispatchPending = true;
     this.deadline = 0; // no timeout while the app runs
@@ -254,6 +292,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
 
   /** The response of `ex` ended (send/end). */
   responseFinished(ex: Exchange): void {
+    if (this.accessLog !== null) this.accessLog.log(ex);
     if (this.exchange !== ex || this.ending) return;
     if (!this.messageDone) {
       if (ex.closeAfter || this.broken || this.peerEnded) {
@@ -322,8 +361,9 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
         this.holdInput();
         return;
       }
-      const data = this.takeInput();
+      let data = this.takeInput();
       if (data === null) break;
+      if (this.proxyHeader !== null && (data = this.readProxyHeader(data)) === null) continue;
       if (ex === null && this.deadlineKind === DEADLINE_IDLE) {
         this.setDeadline(DEADLINE_HEAD, this.server.headerTimeoutMs);
       }
@@ -355,6 +395,11 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
 
   private dispatch(ex: Exchange): void {
     const server = this.server;
+    if (ex.badProxyHeaders) {
+      this.logger.debug("Refusing request with contradicting X-Forwarded scheme headers from a trusted proxy");
+      this.respondError(ex, 400);
+      return;
+    }
     if (server.refuseUnderscore && hasUnderscoreName(ex.head.headers)) {
       this.logger.debug("Refusing request with '_' in a header name (header_map = refuse)");
       this.respondError(ex, 400);
@@ -373,6 +418,36 @@ export class Connection implements SocketHandlers, ParserEvents, Timed {
         (error: unknown) => this.appError(ex, error),
       );
     }
+  }
+
+  /**
+   * Feeds the connection's first bytes to the PROXY header reader. Returns
+   * the bytes after the header once it is complete, or null when all of
+   * `data` was used (header incomplete, or malformed and the connection
+   * destroyed: it is not HTTP, so it gets no HTTP response).
+   */
+  private readProxyHeader(data: Uint8Array): Uint8Array | null {
+    const reader = this.proxyHeader!;
+    let used: number;
+    try {
+      used = reader.feed(data);
+    } catch (error) {
+      this.logger.warning(`Closing connection from ${this.remoteAddress || "unix socket"}: ${(error as Error).message}`);
+      this.destroy();
+      return null;
+    }
+    if (used < 0) return null;
+    this.proxyHeader = null;
+    const addresses = reader.addresses;
+    if (addresses !== null) {
+      this.remoteAddress = addresses.remoteAddress;
+      this.remotePort = addresses.remotePort;
+      this.localAddress = addresses.localAddress;
+      this.localPort = addresses.localPort;
+      // The proxy's client is now the peer: trust for Forwarded headers is decided on it.
+      this.trustForwarded = isTrustedPeer(this.server.forwardedAllow, addresses.remoteAddress);
+    }
+    return used < data.length ? data.subarray(used) : null;
   }
 
   private appResolved(ex: Exchange): void {

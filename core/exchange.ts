@@ -6,6 +6,7 @@
  */
 import { EMPTY_BODY, IncomingBody, type BodyOwner } from "./body.ts";
 import type { Connection } from "./connection.ts";
+import { applyForwarded } from "./forwarded.ts";
 import {
   FRAMING_LENGTH,
   FRAMING_NONE,
@@ -15,6 +16,21 @@ import {
 import type { HeaderList, IncomingRequest, RequestBody, RequestHead, ResponseWriter } from "./types.ts";
 
 const encoder = new TextEncoder();
+
+/** UTF-8 byte length of `text` (lone surrogates count as U+FFFD, like TextEncoder). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // surrogate pair: 4 bytes for 2 chars
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
 
 /** See the module comment. Created by {@link Connection} when a request head is parsed. */
 export class Exchange implements IncomingRequest, ResponseWriter, ResponseContext, BodyOwner {
@@ -34,6 +50,23 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   continueSent = false;
   /** Trailer fields of a chunked request body, once the body completed. */
   trailers: HeaderList | null = null;
+  /** Client address after a PROXY header and trusted Forwarded / X-Forwarded-For. */
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  /** `http` or `https`, after trusted Forwarded / X-Forwarded-Proto. */
+  scheme: string;
+  /** A trusted proxy sent contradicting scheme headers: the connection answers 400. */
+  badProxyHeaders = false;
+  /** Response status, once the head was serialized (access log). */
+  status = 0;
+  /** Response headers as the app gave them, once the head was serialized (access log). */
+  responseHeaders: HeaderList | null = null;
+  /** Body bytes handed to the socket; counted for `send` only while an access log is on. */
+  bodyBytes = 0;
+  /** Clock reading when the head was parsed; set only while an access log is on. */
+  startTime = 0;
 
   private readonly conn: Connection;
   private framing = FRAMING_NONE;
@@ -48,23 +81,14 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.isHead = head.method === "HEAD";
     this.versionMinor = head.versionMinor;
     this.body = head.contentLength > 0 || head.chunked ? new IncomingBody(this) : EMPTY_BODY;
+    this.remoteAddress = conn.remoteAddress;
+    this.remotePort = conn.remotePort;
+    this.localAddress = conn.localAddress;
+    this.localPort = conn.localPort;
+    this.scheme = conn.scheme;
+    if (conn.trustForwarded && !applyForwarded(head.headers, conn.forwardedAllow, this)) this.badProxyHeaders = true;
   }
 
-  get remoteAddress(): string {
-    return this.conn.socket.remoteAddress;
-  }
-  get remotePort(): number {
-    return this.conn.socket.remotePort;
-  }
-  get localAddress(): string {
-    return this.conn.socket.localAddress;
-  }
-  get localPort(): number {
-    return this.conn.socket.localPort;
-  }
-  get scheme(): string {
-    return this.conn.socket.encrypted ? "https" : "http";
-  }
   get headersSent(): boolean {
     return this.started;
   }
@@ -98,6 +122,11 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     const ok = serializer.send(conn.socket, this, status, reason, headers, body);
     this.started = true;
     this.finished = true;
+    this.status = status;
+    this.responseHeaders = headers;
+    if (conn.accessLog !== null && body !== null && serializer.framing !== FRAMING_NONE) {
+      this.bodyBytes = typeof body === "string" ? utf8Length(body) : body.length;
+    }
     this.closeAfter = serializer.close;
     if (!ok) conn.writeBlocked = true;
     conn.responseFinished(this);
@@ -114,6 +143,8 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     const serializer = conn.serializer;
     const head = serializer.head(this, status, reason, headers);
     this.started = true;
+    this.status = status;
+    this.responseHeaders = headers;
     this.framing = serializer.framing;
     this.remaining = serializer.length;
     this.closeAfter = serializer.close;
@@ -131,14 +162,18 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     const conn = this.conn;
     if (conn.ended) return;
     let data = chunk;
-    if (this.framing === FRAMING_LENGTH) {
+    if (this.framing !== FRAMING_NONE) {
+      // Encoded here rather than in the serializer, so the byte count is known.
       if (typeof data === "string") data = encoder.encode(data);
-      if (data.length > this.remaining) {
-        const error = new ResponseError("response body is longer than its Content-Length");
-        this.abort(error);
-        throw error;
+      if (this.framing === FRAMING_LENGTH) {
+        if (data.length > this.remaining) {
+          const error = new ResponseError("response body is longer than its Content-Length");
+          this.abort(error);
+          throw error;
+        }
+        this.remaining -= data.length;
       }
-      this.remaining -= data.length;
+      this.bodyBytes += data.length;
     }
     if (data.length === 0 && this.pendingHead === null) return;
     const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, data, this.framing, false);
@@ -167,9 +202,13 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
 
   abort(_error?: unknown): void {
     if (this.aborted) return;
+    // A response cut off mid-way still gets its access log line (as in gunicorn).
+    const unfinished = this.started && !this.finished;
     this.aborted = true;
     this.finished = true;
     this.pendingHead = null;
+    const accessLog = this.conn.accessLog;
+    if (unfinished && accessLog !== null) accessLog.log(this);
     this.conn.destroy();
   }
 

@@ -19,7 +19,18 @@ export interface LoggerOptions {
   pid: number;
   /** Wall clock in ms since the epoch (`Timers.wallNow`). */
   wallNow(): number;
+  /** Colour the level tags (only for a terminal; never for files). */
+  color?: boolean;
 }
+
+/** ANSI colours of the level tags when {@link LoggerOptions.color} is on. */
+const TAG_COLORS: Record<LogLevel, string> = {
+  debug: "\x1b[2m",
+  info: "\x1b[32m",
+  warning: "\x1b[33m",
+  error: "\x1b[31m",
+  critical: "\x1b[1;31m",
+};
 
 const two = (n: number) => (n < 10 ? `0${n}` : String(n));
 
@@ -62,7 +73,8 @@ export function createLogger(options: LoggerOptions): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level);
   const line = (level: LogLevel, label: string, msg: string, error?: unknown) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
-    let text = `[${formatLogTime(options.wallNow())}] [${options.pid}] [${label}] ${msg}\n`;
+    const tag = options.color ? `${TAG_COLORS[level]}[${label}]\x1b[0m` : `[${label}]`;
+    let text = `[${formatLogTime(options.wallNow())}] [${options.pid}] ${tag} ${msg}\n`;
     if (error !== undefined) text += `${describeError(error)}\n`;
     options.write(text);
   };

@@ -6,6 +6,7 @@
  */
 import type { ProcessLayer } from "./process.ts";
 import type { BindAddress, ConnectionAcceptor, Listener, Timers } from "./types.ts";
+import type { TlsOptions } from "./tls.ts";
 
 /** Options for {@link Runtime.listen}. */
 export interface ListenOptions {
@@ -13,6 +14,12 @@ export interface ListenOptions {
   backlog: number;
   /** Set SO_REUSEPORT (ignored where the runtime cannot set it). */
   reusePort: boolean;
+  /**
+   * Serve TLS with these PEM texts (core/tls.ts read and checked them);
+   * sockets then report `encrypted`. A runtime throws an error with a `code`
+   * starting `ERR_TLS` for a TLS feature it cannot provide.
+   */
+  tls?: TlsOptions;
   /** Errors of an already listening socket (e.g. EMFILE on accept); the listener keeps going. */
   onError?(error: unknown): void;
 }
@@ -22,6 +29,26 @@ export type ListenFn = (bind: BindAddress, acceptor: ConnectionAcceptor, options
 
 /** Signals a serving process reacts to. */
 export type SignalName = "SIGTERM" | "SIGINT" | "SIGQUIT" | "SIGHUP" | "SIGUSR1" | "SIGUSR2" | "SIGTTIN" | "SIGTTOU" | "SIGCHLD";
+
+/** A file opened for appending (log files). */
+export interface AppendFile {
+  /** Append `text` completely, synchronously. */
+  write(text: string): void;
+  /** Close the file; later writes throw. */
+  close(): void;
+}
+
+/** One entry of {@link Platform.listDirectory}. */
+export interface DirectoryEntry {
+  readonly name: string;
+  /** A real directory (symbolic links are not followed). */
+  readonly directory: boolean;
+}
+
+/** A running {@link Platform.watchDirectory} watch. */
+export interface DirectoryWatch {
+  close(): void;
+}
 
 /** Process-level services of one runtime. */
 export interface Platform {
@@ -35,8 +62,31 @@ export interface Platform {
   writeStderr(text: string): void;
   /** Write text to stdout. */
   writeStdout(text: string): void;
-  /** Open `path` for appending and return a writer (for log files). Throws when it cannot. */
-  openAppend(path: string): (text: string) => void;
+  /** Open `path` for appending (log files), creating it if needed. Throws when it cannot. */
+  openAppend(path: string): AppendFile;
+  /** Whole file as UTF-8 text (config files). Throws when it cannot. */
+  readTextFile(path: string): string;
+  /** True when `path` is a directory. */
+  isDirectory(path: string): boolean;
+  /** Entries of a directory. Throws when it cannot be read. */
+  listDirectory(path: string): DirectoryEntry[];
+  /**
+   * Watch one directory (not its subdirectories): `onChange` gets the name of
+   * the entry that changed (null when the runtime cannot tell). Close it
+   * when done (on Deno it keeps the process alive); it ends silently if the
+   * directory goes away.
+   */
+  watchDirectory(path: string, onChange: (name: string | null) => void): DirectoryWatch;
+  /** Whether stdout/stderr is a terminal (colour in the error log). */
+  isTerminal(stream: "stdout" | "stderr"): boolean;
+  /** Current working directory. */
+  cwd(): string;
+  /** Change the working directory (`--chdir`). Throws when it cannot. */
+  chdir(path: string): void;
+  /** Set an environment variable of this process (inherited by workers spawned later). */
+  setEnv(name: string, value: string): void;
+  /** Run `handler` synchronously when the process exits (last flush of buffered logs). */
+  onExit(handler: () => void): void;
   /** Create or replace a small file (pidfile). */
   writeFile(path: string, text: string): void;
   /** Remove a file; missing files are fine. */
@@ -51,8 +101,11 @@ export interface Platform {
 export interface AppLoader {
   /** Absolute path of `file` if it exists and is a regular file, else null. */
   resolveFile(file: string): string | null;
-  /** Import the module at an absolute path; returns its namespace. */
-  importModule(path: string): Promise<Record<string, unknown>>;
+  /**
+   * Import the module at an absolute path; returns its namespace. `fresh`
+   * bypasses the module cache for that one file (a config file re-read on HUP).
+   */
+  importModule(path: string, options?: { fresh?: boolean }): Promise<Record<string, unknown>>;
 }
 
 /** Everything core/serve.ts needs from a runtime. */

@@ -5,20 +5,20 @@
  * {@link Runtime}; nothing here touches a runtime API.
  *
  * Exit codes: 0 normal, 1 environment failure (cannot bind, cannot write a
- * file), 2 usage error (bad option, bad APP, app fails to load).
+ * file), 2 usage error (bad option, bad APP, app fails to load). The command
+ * itself (settings, config file, master or worker) is core/command.ts.
  */
 import { AppLoadError, baseName, parseAppSpec, pickExport } from "./app-spec.ts";
 import { bindErrorReason, formatBind } from "./bind.ts";
-import { renderHelp, parseCommandLine } from "./cli.ts";
-import { createLogger, describeError, errorMessage } from "./logger.ts";
+import type { AccessLogger } from "./access-log.ts";
+import { runCli } from "./command.ts";
+import { describeError, errorMessage } from "./logger.ts";
 import type { AppLoader, Runtime } from "./runtime.ts";
 import { ServerCore, defaultServerOptions } from "./server.ts";
 import type { ServerOptions } from "./server.ts";
-import { SettingError } from "./settings.ts";
 import type { Settings } from "./settings.ts";
 import type { ConnectionAcceptor, Listener, Logger, RequestHandler, SocketHandlers } from "./types.ts";
-import { VERSION } from "./version.ts";
-import { isWorkerProcess, runMaster, runWorkerProcess } from "./arbiter-main.ts";
+import { TlsConfigError, describeTlsError, loadTlsOptions, type TlsOptions } from "./tls.ts";
 import { createHandler } from "../adapters/detect.ts";
 import type { HandlerOptions } from "../adapters/detect.ts";
 
@@ -37,16 +37,6 @@ export class StartupError extends Error {
 export const EXIT_USAGE = 2;
 /** Exit code for environment failures (cannot bind, cannot write a file). */
 export const EXIT_FAILURE = 1;
-
-/** Writer for the error log: stderr for `-`, else the file opened for appending. */
-export function openErrorLog(rt: Runtime, settings: Settings): (text: string) => void {
-  if (settings.errorlog === "-") return (text) => rt.writeStderr(text);
-  try {
-    return rt.openAppend(settings.errorlog);
-  } catch (error) {
-    throw new StartupError(`cannot open error log ${JSON.stringify(settings.errorlog)}: ${bindErrorReason(error)}`, EXIT_FAILURE);
-  }
-}
 
 /**
  * Import APP and turn its export into a {@link RequestHandler}. Every failure
@@ -98,7 +88,24 @@ export function serverOptionsFrom(settings: Settings): ServerOptions {
     headerTimeout: settings.header_timeout,
     serverHeader: settings.server_header,
     headerMap: settings.header_map,
+    forwardedAllowIps: settings.forwarded_allow_ips,
+    proxyProtocol: settings.proxy_protocol,
+    proxyAllowIps: settings.proxy_allow_ips,
   };
+}
+
+/**
+ * The TLS files named by the settings, read and checked (undefined when TLS
+ * is off). A bad combination of options is a usage error (exit 2); a
+ * missing, unreadable or non-PEM file exits 1; both are one line naming it.
+ */
+export function loadTls(rt: Runtime, settings: Settings): TlsOptions | undefined {
+  try {
+    return loadTlsOptions((path) => rt.readTextFile(path), settings);
+  } catch (error) {
+    if (error instanceof TlsConfigError) throw new StartupError(error.message, error.usage ? EXIT_USAGE : EXIT_FAILURE);
+    throw error;
+  }
 }
 
 /** Handlers for a connection refused over `worker_connections`: it is already destroyed. */
@@ -129,20 +136,28 @@ export function limitConnections(server: ServerCore, max: number, logger: Logger
  * (`cannot bind 127.0.0.1:8000: address already in use`, exit 1).
  */
 export async function listenAll(rt: Runtime, settings: Settings, accept: ConnectionAcceptor, logger: Logger): Promise<Listener[]> {
+  const tls = loadTls(rt, settings);
   const listeners: Listener[] = [];
   for (const bind of settings.bind) {
+    let listener: Listener;
     try {
-      listeners.push(
-        await rt.listen(bind, accept, {
-          backlog: settings.backlog,
-          reusePort: settings.reuse_port,
-          onError: (error) => logger.error(`error on ${formatBind(bind)}: ${errorMessage(error)}`),
-        }),
-      );
+      listener = await rt.listen(bind, accept, {
+        backlog: settings.backlog,
+        reusePort: settings.reuse_port,
+        tls,
+        onError: (error) => logger.error(`error on ${formatBind(bind)}: ${errorMessage(error)}`),
+      });
     } catch (error) {
       await Promise.allSettled(listeners.map((listener) => listener.close()));
+      const tlsReason = tls === undefined ? null : describeTlsError(error);
+      if (tlsReason !== null) {
+        const files = `certfile ${JSON.stringify(settings.certfile)}, keyfile ${JSON.stringify(settings.keyfile)}`;
+        throw new StartupError(`cannot serve TLS on ${formatBind(bind)}: ${tlsReason} (${files})`, EXIT_FAILURE);
+      }
       throw new StartupError(`cannot bind ${formatBind(bind)}: ${bindErrorReason(error)}`, EXIT_FAILURE);
     }
+    // Runtimes name what they bound; the scheme is core's business.
+    listeners.push(tls === undefined ? listener : { url: listener.url.replace(/^http:/, "https:"), close: () => listener.close() });
   }
   return listeners;
 }
@@ -166,6 +181,8 @@ export interface BootOptions {
   onRequestDone?: () => void;
   /** True when several worker processes serve the app (`tricorn.multiprocess` in the environ). */
   multiprocess?: boolean;
+  /** The access log (core/log-files.ts), or null/absent when it is off. */
+  accessLog?: AccessLogger | null;
 }
 
 /**
@@ -189,6 +206,7 @@ export async function bootServer(
     logger,
     options: serverOptionsFrom(settings),
     onRequestDone: boot.onRequestDone,
+    accessLog: boot.accessLog,
   });
   const listeners = await listenAll(rt, settings, limitConnections(server, settings.worker_connections, logger), logger);
   let shuttingDown: Promise<void> | null = null;
@@ -209,59 +227,6 @@ export async function bootServer(
     return drained;
   };
   return { listeners, server, shutdown, stop };
-}
-
-/**
- * The `tricorn` command: parse the command line, then run as the master
- * (arbiter, core/arbiter-main.ts) or, in a process the master spawned, as a
- * worker. Resolves with the exit code; start-up errors are printed as one
- * `tricorn: …` line, never a stack trace.
- */
-export async function runCli(rt: Runtime): Promise<number> {
-  let settings: Settings;
-  let app: string | null;
-  try {
-    ({ settings, app } = parseCommandLine(rt.args, rt.env));
-  } catch (error) {
-    if (!(error instanceof SettingError)) throw error;
-    rt.writeStderr(`tricorn: ${error.message}\n`);
-    return EXIT_USAGE;
-  }
-  if (settings.help) {
-    rt.writeStdout(renderHelp());
-    return 0;
-  }
-  if (settings.version || app === null) {
-    rt.writeStdout(`tricorn ${VERSION}\n`);
-    return 0;
-  }
-
-  let logger: Logger;
-  try {
-    logger = createLogger({ write: openErrorLog(rt, settings), level: settings.loglevel, pid: rt.pid, wallNow: rt.timers.wallNow });
-    if (!isWorkerProcess(rt.env)) checkAppFile(rt, app);
-  } catch (error) {
-    if (!(error instanceof StartupError)) throw error;
-    rt.writeStderr(`tricorn: ${error.message}\n`);
-    return error.exitCode;
-  }
-  if (isWorkerProcess(rt.env)) return runWorkerProcess(rt, rt.processes, settings, app, logger);
-  logger.info(`Starting tricorn ${VERSION} (${rt.name})`);
-  return runMaster(rt, rt.processes, settings, logger);
-}
-
-/**
- * The master does not import the app (workers do, like gunicorn without
- * preload), but a wrong APP spec or a missing file is a usage error worth
- * one line and exit 2 before anything forks.
- */
-function checkAppFile(loader: AppLoader, app: string): void {
-  try {
-    const spec = parseAppSpec(app);
-    if (loader.resolveFile(spec.file) === null) throw new AppLoadError(`cannot find app file ${JSON.stringify(spec.file)}`);
-  } catch (error) {
-    throw new StartupError(errorMessage(error), EXIT_USAGE);
-  }
 }
 
 /**

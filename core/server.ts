@@ -12,10 +12,12 @@
  * await server.drain();
  * ```
  */
+import type { AccessLogger } from "./access-log.ts";
 import { Connection, type ConnectionServer } from "./connection.ts";
 import { DateCache } from "./http/date.ts";
 import { ResponseSerializer } from "./http/serializer.ts";
 import { DEFAULT_TICK_MS, TimeoutWheel } from "./timeout-wheel.ts";
+import { compileAllowList, type AddressMatcher } from "./ip-match.ts";
 import type {
   ConnectionAcceptor, Logger, ParserLimits, RequestHandler, Socket, SocketHandlers, Timers,
 } from "./types.ts";
@@ -37,6 +39,12 @@ export interface ServerOptions {
   headerMap: HeaderMap;
   /** Interval of the shared timeout ticker in ms (timeouts fire within one tick). */
   tickMs: number;
+  /** Peers (IPs, CIDRs, `*`) whose Forwarded / X-Forwarded-* headers set the client address and scheme. */
+  forwardedAllowIps: readonly string[];
+  /** Connections from {@link proxyAllowIps} must start with a PROXY protocol v1/v2 header. */
+  proxyProtocol: boolean;
+  /** Peers allowed to send a PROXY header (only with {@link proxyProtocol}). */
+  proxyAllowIps: readonly string[];
 }
 
 /** Defaults matching gunicorn (keepalive 2 s, limits 4094/100/8190, no body limit). */
@@ -54,6 +62,9 @@ export function defaultServerOptions(): ServerOptions {
     serverHeader: "tricorn",
     headerMap: "drop",
     tickMs: DEFAULT_TICK_MS,
+    forwardedAllowIps: ["127.0.0.1", "::1"],
+    proxyProtocol: false,
+    proxyAllowIps: ["127.0.0.1", "::1"],
   };
 }
 
@@ -67,6 +78,8 @@ export interface ServerCoreInit {
   options?: Partial<Omit<ServerOptions, "limits">> & { limits?: Partial<ParserLimits> };
   /** Called after every completed request with the running total (max-requests). */
   onRequestDone?: (requestsServed: number) => void;
+  /** Access log (core/access-log.ts); absent = off, and then nothing is recorded per request. */
+  accessLog?: AccessLogger | null;
 }
 
 /** See the module comment. */
@@ -81,10 +94,14 @@ export class ServerCore implements ConnectionServer {
   readonly keepaliveMs: number;
   readonly headerTimeoutMs: number;
   readonly refuseUnderscore: boolean;
+  readonly forwardedAllow: AddressMatcher;
+  readonly proxyAllow: AddressMatcher | null;
   /** The effective options (defaults merged with the overrides). */
   readonly options: ServerOptions;
   /** Set by {@link closeIdle}: no more keep-alive, connections close after their response. */
   draining = false;
+  /** Receives every finished exchange, or null when the access log is off. */
+  readonly accessLog: AccessLogger | null;
 
   private readonly live = new Set<Connection>();
   private served = 0;
@@ -112,10 +129,14 @@ export class ServerCore implements ConnectionServer {
     this.handler = init.handler;
     this.logger = init.logger;
     this.onRequestDone = init.onRequestDone;
+    this.accessLog = init.accessLog ?? null;
     this.limits = options.limits;
     this.keepaliveMs = options.keepalive * 1000;
     this.headerTimeoutMs = options.headerTimeout * 1000;
     this.refuseUnderscore = options.headerMap === "refuse";
+    // Compiled once; each connection then decides trust once, from its peer address.
+    this.forwardedAllow = compileAllowList(options.forwardedAllowIps);
+    this.proxyAllow = options.proxyProtocol ? compileAllowList(options.proxyAllowIps) : null;
     this.serializer = new ResponseSerializer(new DateCache(init.timers), options.serverHeader);
     this.wheel = new TimeoutWheel(init.timers, options.tickMs || DEFAULT_TICK_MS);
     this.accept = (socket: Socket): SocketHandlers => this.acceptSocket(socket);

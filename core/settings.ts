@@ -8,6 +8,7 @@
  */
 import { formatBind, parseBind } from "./bind.ts";
 import { InvalidValue, bool, choice, float, int, list, string } from "./settings-types.ts";
+import { parseNetwork } from "./ip-match.ts";
 import type { SettingDef, ValueOf } from "./settings-types.ts";
 
 export { SettingError } from "./settings-types.ts";
@@ -19,18 +20,10 @@ export const LOG_LEVELS = ["debug", "info", "warning", "error", "critical"] as c
 /** gunicorn's default `access_log_format`. */
 export const DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
 
-const IPV4_NET = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(\/(\d{1,2}))?$/;
-const IPV6_NET = /^([0-9a-f]{0,4}:){2,7}([0-9a-f]{0,4}|\d{1,3}(\.\d{1,3}){3})(\/(\d{1,3}))?$/i;
-
-/** One entry of an allow-list of peers: `*`, an IP address, or a network in CIDR notation. */
+/** One entry of an allow-list of peers: `*`, an IP address, or a network in CIDR notation (core/ip-match.ts). */
 function parseAllowedIp(item: string): string {
   if (item === "*") return item;
-  const v4 = IPV4_NET.exec(item);
-  if (v4 && v4.slice(1, 5).every((octet) => Number(octet) <= 255) && (v4[6] === undefined || Number(v4[6]) <= 32)) {
-    return item;
-  }
-  const v6 = IPV6_NET.exec(item);
-  if (v6 && (v6[5] === undefined || Number(v6[5]) <= 128)) return item.toLowerCase();
+  if (parseNetwork(item) !== null) return item.toLowerCase();
   throw new InvalidValue(`expected IP addresses or networks separated by commas, or "*", got ${JSON.stringify(item)}`);
 }
 
@@ -42,18 +35,43 @@ function parseBindItem(item: string) {
   }
 }
 
+const CONFIG = "Config file";
 const SOCKET = "Server socket";
 const WORKER = "Worker processes";
 const SECURITY = "Security";
 const MECHANICS = "Server mechanics";
+const SSL = "SSL";
 const LOGGING = "Logging";
+const DEBUGGING = "Debugging";
 const INFO = "Information";
+
+/** One `-e KEY=VALUE` item. */
+function parseRawEnv(item: string): string {
+  const eq = item.indexOf("=");
+  if (eq <= 0) throw new InvalidValue(`expected KEY=VALUE, got ${JSON.stringify(item)}`);
+  if (item.includes("\0")) throw new InvalidValue(`value contains a NUL byte: ${JSON.stringify(item)}`);
+  return item;
+}
+
+/** A file name (non-empty, no NUL). */
+function parsePath(item: string): string {
+  if (item === "" || item.includes("\0")) throw new InvalidValue(`expected a file name, got ${JSON.stringify(item)}`);
+  return item;
+}
 
 /**
  * All settings, keyed by name. Order is the order of `--help` within a
  * section.
  */
 export const SETTINGS = {
+  config: string({
+    flags: ["-c", "--config"],
+    env: ["TRICORN_CONFIG"],
+    default: null,
+    metavar: "FILE",
+    doc: "Config file: a JS/TS module exporting settings and hooks, or JSON (default: ./tricorn.config.{ts,js,mjs,json} if present).",
+    section: CONFIG,
+  }),
   bind: list({
     flags: ["-b", "--bind"],
     env: ["TRICORN_BIND"],
@@ -212,7 +230,14 @@ export const SETTINGS = {
     showItem: String,
     splitCommas: true,
     metavar: "IPS",
-    doc: 'Peers trusted to set X-Forwarded-Proto/For (comma-separated IPs or CIDRs, "*" = any).',
+    doc: 'Peers whose Forwarded / X-Forwarded-For / X-Forwarded-Proto headers set the client address and URL scheme (comma-separated IPs or CIDRs, "*" = any).',
+    section: MECHANICS,
+  }),
+  proxy_protocol: bool({
+    flags: ["--proxy-protocol"],
+    env: ["TRICORN_PROXY_PROTOCOL"],
+    default: false,
+    doc: "Connections from proxy_allow_ips must start with a PROXY protocol v1/v2 header, which sets the client address (others are closed). Not with TLS.",
     section: MECHANICS,
   }),
   proxy_allow_ips: list({
@@ -226,12 +251,61 @@ export const SETTINGS = {
     doc: 'Peers allowed to send a PROXY protocol header (comma-separated IPs or CIDRs, "*" = any).',
     section: MECHANICS,
   }),
+  keyfile: string({
+    flags: ["--keyfile"],
+    env: ["TRICORN_KEYFILE"],
+    default: null,
+    metavar: "FILE",
+    doc: "TLS private key (PEM, unencrypted). With certfile, every bind serves HTTPS.",
+    section: SSL,
+  }),
+  certfile: string({
+    flags: ["--certfile"],
+    env: ["TRICORN_CERTFILE"],
+    default: null,
+    metavar: "FILE",
+    doc: "TLS certificate chain (PEM), server certificate first. With keyfile, every bind serves HTTPS.",
+    section: SSL,
+  }),
+  ca_certs: string({
+    flags: ["--ca-certs"],
+    env: ["TRICORN_CA_CERTS"],
+    default: null,
+    metavar: "FILE",
+    doc: "CA certificates (PEM) that sign client certificates; setting it makes clients present one (see cert_reqs). Not on Deno.",
+    section: SSL,
+  }),
+  cert_reqs: choice({
+    flags: ["--cert-reqs"],
+    env: ["TRICORN_CERT_REQS"],
+    default: "required",
+    choices: ["none", "optional", "required"],
+    doc: "With ca_certs: require a valid client certificate, verify one only if sent (optional), or ask for none.",
+    section: SSL,
+  }),
   pidfile: string({
     flags: ["-p", "--pid"],
     env: ["TRICORN_PIDFILE"],
     default: null,
     metavar: "FILE",
     doc: "Write the server's process id to this file (removed on exit).",
+    section: MECHANICS,
+  }),
+  raw_env: list({
+    flags: ["-e", "--env"],
+    default: [],
+    parseItem: parseRawEnv,
+    showItem: String,
+    metavar: "KEY=VALUE",
+    doc: "Set an environment variable for the app (workers see it); repeat for several.",
+    section: MECHANICS,
+  }),
+  chdir: string({
+    flags: ["--chdir"],
+    env: ["TRICORN_CHDIR"],
+    default: null,
+    metavar: "DIR",
+    doc: "Change to this directory before loading the app (APP, log files and pidfile are then relative to it).",
     section: MECHANICS,
   }),
   errorlog: string({
@@ -266,6 +340,43 @@ export const SETTINGS = {
     doc: "Access log line format (gunicorn's %(h)s-style atoms).",
     section: LOGGING,
   }),
+  access_log_json: bool({
+    flags: ["--access-log-json"],
+    env: ["TRICORN_ACCESS_LOG_JSON"],
+    default: false,
+    doc: "Write the access log as one JSON object per line, with the fields of the access log format.",
+    section: LOGGING,
+  }),
+  reload: bool({
+    flags: ["--reload"],
+    env: ["TRICORN_RELOAD"],
+    default: false,
+    doc: "Restart the workers when a source file in the app's directory (or an extra file) changes. For development.",
+    section: DEBUGGING,
+  }),
+  reload_extra_files: list({
+    flags: ["--reload-extra-file"],
+    default: [],
+    parseItem: parsePath,
+    showItem: String,
+    metavar: "FILE",
+    doc: "With --reload, also restart when this file (or anything in this directory) changes; repeat for several.",
+    section: DEBUGGING,
+  }),
+  check_config: bool({
+    flags: ["--check-config"],
+    default: false,
+    negatable: false,
+    doc: "Check the settings, config file and TLS files, load the app, print one line and exit (0 = OK, 2 = error, 1 = unreadable file).",
+    section: DEBUGGING,
+  }),
+  print_config: bool({
+    flags: ["--print-config"],
+    default: false,
+    negatable: false,
+    doc: "Print the effective settings (after config file, environment and command line) and exit.",
+    section: DEBUGGING,
+  }),
   help: bool({
     flags: ["-h", "--help"],
     default: false,
@@ -289,7 +400,7 @@ export type SettingName = keyof typeof SETTINGS;
 export type Settings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
 
 /** Sections in `--help` order. */
-export const SECTIONS: readonly string[] = [SOCKET, WORKER, SECURITY, MECHANICS, LOGGING, INFO];
+export const SECTIONS: readonly string[] = [CONFIG, SOCKET, WORKER, SECURITY, MECHANICS, SSL, LOGGING, DEBUGGING, INFO];
 
 /** All settings as `[name, definition]` pairs in declaration order. */
 export const SETTING_ENTRIES = Object.entries(SETTINGS) as [SettingName, SettingDef<unknown>][];

@@ -193,7 +193,8 @@ class WorkerControl {
     this.state = "done";
     if (this.tickTimer !== null) this.o.timers.clearInterval(this.tickTimer);
     if (this.graceTimer !== null) this.o.timers.clearTimeout(this.graceTimer);
-    this.o.logger.info(`Worker exiting (pid: ${this.o.host.pid})`);
+    // A worker that never booted has nothing to announce: the master reports why in one line.
+    if (this.serving !== null) this.o.logger.info(`Worker exiting (pid: ${this.o.host.pid})`);
     const resolve = () => this.resolve(code);
     this.o.host.close().then(resolve, resolve);
   }

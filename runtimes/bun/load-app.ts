@@ -4,6 +4,9 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AppLoader } from "../../core/runtime.ts";
 
+/** Counter for cache-busting query strings of `fresh` imports. */
+let freshImports = 0;
+
 /** Resolves and imports app modules on Bun. */
 export const appLoader: AppLoader = {
   resolveFile(file) {
@@ -14,7 +17,10 @@ export const appLoader: AppLoader = {
       return null;
     }
   },
-  async importModule(absolute) {
-    return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  async importModule(absolute, options) {
+    // A query string makes a new module record, so a re-read config file is evaluated again.
+    // Bun ignores the query of a file: URL for caching, but honours it on a plain path.
+    const specifier = options?.fresh ? `${absolute}?tricorn-fresh=${++freshImports}` : pathToFileURL(absolute).href;
+    return (await import(specifier)) as Record<string, unknown>;
   },
 };

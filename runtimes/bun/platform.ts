@@ -1,6 +1,8 @@
 /** Bun process services (stdio, files, signals, exit) for core/serve.ts. */
 import fs from "node:fs";
+import tty from "node:tty";
 import type { Platform } from "../../core/runtime.ts";
+import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 const encoder = new TextEncoder();
 
@@ -27,8 +29,17 @@ export const platform: Platform = {
   writeStdout: (text) => writeAll(1, text),
   openAppend(path) {
     const fd = fs.openSync(path, "a");
-    return (text) => writeAll(fd, text);
+    return { write: (text) => writeAll(fd, text), close: () => fs.closeSync(fd) };
   },
+  readTextFile: (path) => fs.readFileSync(path, "utf8"),
+  isDirectory,
+  listDirectory,
+  watchDirectory,
+  isTerminal: (stream) => tty.isatty(stream === "stdout" ? 1 : 2),
+  cwd: () => process.cwd(),
+  chdir: (path) => process.chdir(path),
+  setEnv: (name, value) => void (process.env[name] = value),
+  onExit: (handler) => void process.on("exit", handler),
   writeFile: (path, text) => fs.writeFileSync(path, text),
   removeFile: (path) => fs.rmSync(path, { force: true }),
   onSignal: (signal, handler) => void process.on(signal, handler),

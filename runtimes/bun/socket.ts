@@ -9,6 +9,7 @@ import fs from "node:fs";
 import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
 import { LINGER_MS, WRITE_HIGH_WATER_MARK } from "../../core/runtime.ts";
 import type { ListenFn } from "../../core/runtime.ts";
+import type { TlsOptions } from "../../core/tls.ts";
 import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/types.ts";
 
 /** The parts of Bun's TCP socket used here. */
@@ -26,6 +27,10 @@ interface BunSocket {
   end(): void;
   terminate(): void;
   setNoDelay(on: boolean): boolean;
+  /** TLS sockets: whether the client certificate verified. */
+  readonly authorized?: boolean;
+  /** TLS sockets: the client certificate (empty object or undefined when none was sent). */
+  getPeerCertificate?(): Record<string, unknown> | undefined;
 }
 
 interface BunListener {
@@ -46,7 +51,7 @@ class BunConnection implements Socket {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly encrypted = false;
+  readonly encrypted: boolean;
   handlers!: SocketHandlers;
   lastError: unknown;
   private queue: Uint8Array[] = [];
@@ -57,7 +62,8 @@ class BunConnection implements Socket {
   private closed = false;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly sock: BunSocket) {
+  constructor(private readonly sock: BunSocket, encrypted: boolean) {
+    this.encrypted = encrypted;
     this.remoteAddress = sock.remoteAddress ?? "";
     this.remotePort = sock.remotePort ?? 0;
     this.localAddress = sock.localAddress ?? "";
@@ -149,11 +155,13 @@ class BunConnection implements Socket {
 }
 
 /** Bun socket callbacks, shared by every connection of a listener. */
-function socketHandlers(acceptor: ConnectionAcceptor) {
+function socketHandlers(acceptor: ConnectionAcceptor, tls: TlsOptions | undefined) {
+  const encrypted = tls !== undefined;
+  const optionalClientCert = tls?.ca !== undefined && tls.clientCert === "optional";
   return {
     open(sock: BunSocket) {
       sock.setNoDelay(true);
-      const connection = new BunConnection(sock);
+      const connection = new BunConnection(sock, encrypted);
       sock.data = connection;
       connection.handlers = acceptor(connection);
     },
@@ -164,6 +172,23 @@ function socketHandlers(acceptor: ConnectionAcceptor) {
     error(sock: BunSocket, error: unknown) {
       if (sock.data) sock.data.lastError = error;
     },
+    handshake(sock: BunSocket) {
+      // cert_reqs optional: no certificate is fine, an unverifiable one is not.
+      if (optionalClientCert && !sock.authorized && Object.keys(sock.getPeerCertificate?.() ?? {}).length > 0) sock.terminate();
+    },
+  };
+}
+
+/** Bun.listen's `tls` option for `options` (undefined without TLS). */
+function bunTls(options: TlsOptions | undefined): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  const verify = options.ca !== undefined;
+  return {
+    cert: options.cert,
+    key: options.key,
+    ca: options.ca,
+    requestCert: verify,
+    rejectUnauthorized: verify && options.clientCert === "required",
   };
 }
 
@@ -187,18 +212,20 @@ const unixProbe = {
 };
 
 /**
- * Bind `bind` with Bun.listen and serve every connection through `acceptor`.
- * `backlog` is not settable on Bun; fd:// binds are not supported.
+ * Bind `bind` with Bun.listen (with its `tls` option when `options.tls` is
+ * set) and serve every connection through `acceptor`. `backlog` is not
+ * settable on Bun; fd:// binds are not supported.
  */
 export const listen: ListenFn = async (bind, acceptor, options) => {
   if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Bun");
-  const socket = socketHandlers(acceptor);
+  const socket = socketHandlers(acceptor, options.tls);
+  const tls = bunTls(options.tls);
   let listener: BunListener;
   if (bind.kind === "unix") {
     await clearStaleUnixSocket(bind.path, unixProbe);
-    listener = Bun.listen({ unix: bind.path, allowHalfOpen: true, socket });
+    listener = Bun.listen({ unix: bind.path, allowHalfOpen: true, tls, socket });
   } else {
-    listener = Bun.listen({ hostname: bind.host, port: bind.port, reusePort: options.reusePort, allowHalfOpen: true, socket });
+    listener = Bun.listen({ hostname: bind.host, port: bind.port, reusePort: options.reusePort, allowHalfOpen: true, tls, socket });
   }
   let closed = false;
   return {

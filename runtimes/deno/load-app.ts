@@ -3,6 +3,9 @@ import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AppLoader } from "../../core/runtime.ts";
 
+/** Counter for cache-busting query strings of `fresh` imports. */
+let freshImports = 0;
+
 /** Resolves and imports app modules on Deno. */
 export const appLoader: AppLoader = {
   resolveFile(file) {
@@ -13,7 +16,9 @@ export const appLoader: AppLoader = {
       return null;
     }
   },
-  async importModule(absolute) {
-    return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  async importModule(absolute, options) {
+    // A query string makes a new module record, so a re-read config file is evaluated again.
+    const url = pathToFileURL(absolute).href + (options?.fresh ? `?tricorn-fresh=${++freshImports}` : "");
+    return (await import(url)) as Record<string, unknown>;
   },
 };

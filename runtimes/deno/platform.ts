@@ -1,5 +1,6 @@
 /** Deno process services (stdio, files, signals, exit) for core/serve.ts. */
 import type { Platform } from "../../core/runtime.ts";
+import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 const encoder = new TextEncoder();
 
@@ -13,18 +14,33 @@ function writeAll(stream: { writeSync(p: Uint8Array): number }, text: string): v
   }
 }
 
+const env: Record<string, string | undefined> = Deno.env.toObject();
+
 /** The running Deno process. */
 export const platform: Platform = {
   name: "deno",
   pid: Deno.pid,
   args: Deno.args,
-  env: Deno.env.toObject(),
+  env,
   writeStderr: (text) => writeAll(Deno.stderr, text),
   writeStdout: (text) => writeAll(Deno.stdout, text),
   openAppend(path) {
     const file = Deno.openSync(path, { append: true, create: true });
-    return (text) => writeAll(file, text);
+    return { write: (text) => writeAll(file, text), close: () => file.close() };
   },
+  readTextFile: (path) => Deno.readTextFileSync(path),
+  isDirectory,
+  listDirectory,
+  watchDirectory,
+  isTerminal: (stream) => (stream === "stdout" ? Deno.stdout : Deno.stderr).isTerminal(),
+  cwd: () => Deno.cwd(),
+  chdir: (path) => Deno.chdir(path),
+  setEnv(name, value) {
+    Deno.env.set(name, value);
+    env[name] = value;
+  },
+  // Deno dispatches `unload` on a normal end and on Deno.exit().
+  onExit: (handler) => globalThis.addEventListener("unload", handler),
   writeFile: (path, text) => Deno.writeTextFileSync(path, text),
   removeFile(path) {
     try {

@@ -335,7 +335,7 @@ export async function createWorkerHost(id: number): Promise<WorkerHost> {
     async close() {
       closing = true;
       for (const [signal, fn] of signals.splice(0)) Deno.removeSignalListener(signal, fn);
-      let timer: number | undefined;
+      let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([writer.flushed(), new Promise((resolve) => (timer = setTimeout(resolve, 1000)))]);
       clearTimeout(timer);
       try {

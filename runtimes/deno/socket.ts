@@ -1,7 +1,8 @@
 /**
- * Deno listener: `Deno.listen` accept loop, and each `Deno.Conn` wrapped as a
- * core {@link Socket} with a read loop (paused through a gate) and a write
- * queue drained by a single writer loop (`conn.write` may write partially).
+ * Deno listener: `Deno.listen` (`Deno.listenTls` with TLS options) accept
+ * loop, and each `Deno.Conn` wrapped as a core {@link Socket} with a read
+ * loop (paused through a gate) and a write queue drained by a single writer
+ * loop (`conn.write` may write partially).
  */
 import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
 import { LINGER_MS, READ_CHUNK_SIZE, READ_COPY_THRESHOLD, WRITE_HIGH_WATER_MARK } from "../../core/runtime.ts";
@@ -17,7 +18,7 @@ class DenoSocket implements Socket {
   readonly remotePort: number;
   readonly localAddress: string;
   readonly localPort: number;
-  readonly encrypted = false;
+  readonly encrypted: boolean;
   private handlers!: SocketHandlers;
   private queue: Uint8Array[] = [];
   private queued = 0;
@@ -30,7 +31,8 @@ class DenoSocket implements Socket {
   private closed = false;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly conn: Deno.Conn) {
+  constructor(private readonly conn: Deno.Conn, encrypted: boolean) {
+    this.encrypted = encrypted;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const local = conn.localAddr as Deno.NetAddr;
     this.remoteAddress = remote.hostname ?? "";
@@ -41,7 +43,8 @@ class DenoSocket implements Socket {
 
   /** Connect to core and start reading. */
   start(acceptor: ConnectionAcceptor): void {
-    if (this.conn.remoteAddr.transport === "tcp") (this.conn as Deno.TcpConn).setNoDelay(true);
+    // A Deno.TlsConn has no setNoDelay (its TCP socket is not exposed).
+    if (!this.encrypted && this.conn.remoteAddr.transport === "tcp") (this.conn as Deno.TcpConn).setNoDelay(true);
     this.handlers = acceptor(this);
     void this.readLoop();
   }
@@ -184,7 +187,9 @@ function isReset(error: unknown): boolean {
     error instanceof Deno.errors.BrokenPipe ||
     error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.BadResource ||
-    error instanceof Deno.errors.Interrupted
+    error instanceof Deno.errors.Interrupted ||
+    // A TLS handshake that failed (plain HTTP on the TLS port, scanners): the client's problem.
+    error instanceof Deno.errors.InvalidData
   );
 }
 
@@ -214,7 +219,13 @@ const unixProbe = {
 };
 
 /** Accept connections until the listener is closed. */
-async function acceptLoop(listener: Deno.Listener, acceptor: ConnectionAcceptor, isClosed: () => boolean, onError?: (error: unknown) => void) {
+async function acceptLoop(
+  listener: Deno.Listener,
+  acceptor: ConnectionAcceptor,
+  encrypted: boolean,
+  isClosed: () => boolean,
+  onError?: (error: unknown) => void,
+) {
   while (!isClosed()) {
     let conn: Deno.Conn;
     try {
@@ -225,17 +236,29 @@ async function acceptLoop(listener: Deno.Listener, acceptor: ConnectionAcceptor,
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
-    new DenoSocket(conn).start(acceptor);
+    new DenoSocket(conn, encrypted).start(acceptor);
   }
 }
 
+/** An error for a TLS feature Deno cannot provide (core reports its message as is). */
+function tlsUnsupported(message: string): Error {
+  return Object.assign(new Error(message), { code: "ERR_TLS_UNSUPPORTED" });
+}
+
 /**
- * Bind `bind` with Deno.listen and serve every connection through `acceptor`.
- * `reusePort` needs `--unstable-net`; fd:// binds are not supported on Deno.
+ * Bind `bind` with Deno.listen (Deno.listenTls with `options.tls`) and serve
+ * every connection through `acceptor`. `reusePort` needs `--unstable-net`;
+ * fd:// binds are not supported on Deno, nor TLS on unix sockets or client
+ * certificates (Deno.listenTls cannot request them).
  */
 export const listen: ListenFn = async (bind, acceptor, options) => {
   let listener: Deno.Listener;
+  const tls = options.tls;
   if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Deno");
+  if (tls !== undefined) {
+    if (tls.ca !== undefined) throw tlsUnsupported("client certificates (--ca-certs) are not supported on Deno; use --cert-reqs none or another runtime");
+    if (bind.kind === "unix") throw tlsUnsupported("TLS on unix sockets is not supported on Deno");
+  }
   if (bind.kind === "unix") {
     await clearStaleUnixSocket(bind.path, unixProbe);
     listener = Deno.listen({ transport: "unix", path: bind.path });
@@ -246,10 +269,10 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
       tcpBacklog: options.backlog,
     };
     if (options.reusePort) tcpOptions.reusePort = true;
-    listener = Deno.listen(tcpOptions);
+    listener = tls === undefined ? Deno.listen(tcpOptions) : Deno.listenTls({ ...tcpOptions, cert: tls.cert, key: tls.key });
   }
   let closed = false;
-  void acceptLoop(listener, acceptor, () => closed, options.onError);
+  void acceptLoop(listener, acceptor, tls !== undefined, () => closed, options.onError);
   const port = bind.kind === "tcp" ? (listener.addr as Deno.NetAddr).port : undefined;
   return {
     url: listenerUrl(bind, port),

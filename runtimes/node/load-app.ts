@@ -17,7 +17,7 @@ const HOOKS = `
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import esbuild from "__ESBUILD__";
-const TS = /\\.(ts|mts|tsx)$/;
+const TS = /\\.(ts|mts|tsx)(\\?[^/]*)?$/;
 export async function resolve(specifier, context, next) {
   try {
     return await next(specifier, context);
@@ -34,7 +34,7 @@ export async function load(url, context, next) {
   if (!url.startsWith("file:") || !TS.test(url)) return next(url, context);
   const file = fileURLToPath(url);
   const { code } = await esbuild.transform(await readFile(file, "utf8"), {
-    loader: url.endsWith("x") ? "tsx" : "ts", format: "esm", target: "node20",
+    loader: file.endsWith("x") ? "tsx" : "ts", format: "esm", target: "node20",
     sourcefile: file, sourcemap: "inline",
   });
   return { format: "module", source: code, shortCircuit: true };
@@ -42,6 +42,8 @@ export async function load(url, context, next) {
 `;
 
 let hooksRegistered = false;
+/** Counter for cache-busting query strings of `fresh` imports. */
+let freshImports = 0;
 
 /** Find esbuild next to the app first, then next to tricorn. */
 function findEsbuild(appPath: string): string {
@@ -75,8 +77,9 @@ export const appLoader: AppLoader = {
       return null;
     }
   },
-  async importModule(absolute) {
+  async importModule(absolute, options) {
     if (/\.(ts|mts)$/.test(absolute)) registerTypeScriptHooks(absolute);
-    return (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+    const url = pathToFileURL(absolute).href + (options?.fresh ? `?tricorn-fresh=${++freshImports}` : "");
+    return (await import(url)) as Record<string, unknown>;
   },
 };

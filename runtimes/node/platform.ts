@@ -1,6 +1,8 @@
 /** Node process services (stdio, files, signals, exit) for core/serve.ts. */
 import fs from "node:fs";
+import tty from "node:tty";
 import type { Platform } from "../../core/runtime.ts";
+import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 // A closed pipe (`tricorn --help | head`) must not crash the process.
 process.stdout.on("error", () => {});
@@ -16,8 +18,17 @@ export const platform: Platform = {
   writeStdout: (text) => void process.stdout.write(text),
   openAppend(path) {
     const fd = fs.openSync(path, "a");
-    return (text) => void fs.writeSync(fd, text);
+    return { write: (text) => void fs.writeSync(fd, text), close: () => fs.closeSync(fd) };
   },
+  readTextFile: (path) => fs.readFileSync(path, "utf8"),
+  isDirectory,
+  listDirectory,
+  watchDirectory,
+  isTerminal: (stream) => tty.isatty(stream === "stdout" ? 1 : 2),
+  cwd: () => process.cwd(),
+  chdir: (path) => process.chdir(path),
+  setEnv: (name, value) => void (process.env[name] = value),
+  onExit: (handler) => void process.on("exit", handler),
   writeFile: (path, text) => fs.writeFileSync(path, text),
   removeFile: (path) => fs.rmSync(path, { force: true }),
   onSignal: (signal, handler) => void process.on(signal, handler),

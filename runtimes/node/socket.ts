@@ -1,16 +1,19 @@
 /**
- * Node listener: node:net server per bind, each net.Socket wrapped as a core
- * {@link Socket}. Node buffers writes itself, so `write` maps 1:1.
+ * Node listener: node:net server per bind (node:tls with TLS options), each
+ * net.Socket / TLSSocket wrapped as a core {@link Socket}. Node buffers
+ * writes itself, so `write` maps 1:1.
  */
 import fs from "node:fs";
 import net from "node:net";
+import tls from "node:tls";
 import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
 import { LINGER_MS } from "../../core/runtime.ts";
 import type { ListenFn } from "../../core/runtime.ts";
+import type { TlsOptions } from "../../core/tls.ts";
 import type { BindAddress, ConnectionAcceptor, Socket } from "../../core/types.ts";
 
-/** Wrap one accepted net.Socket and connect it to core's handlers. */
-function attach(sock: net.Socket, acceptor: ConnectionAcceptor): void {
+/** Wrap one accepted net.Socket (or TLSSocket, `encrypted`) and connect it to core's handlers. */
+function attach(sock: net.Socket, acceptor: ConnectionAcceptor, encrypted: boolean): void {
   let ending = false;
   let lastError: unknown;
   let lingerTimer: NodeJS.Timeout | undefined;
@@ -19,7 +22,7 @@ function attach(sock: net.Socket, acceptor: ConnectionAcceptor): void {
     remotePort: sock.remotePort ?? 0,
     localAddress: sock.localAddress ?? "",
     localPort: sock.localPort ?? 0,
-    encrypted: false,
+    encrypted,
     // After end/destroy the connection is gone for core's purposes: drop silently.
     write: (chunk) => (ending || sock.destroyed ? true : sock.write(chunk)),
     pause: () => void sock.pause(),
@@ -88,11 +91,44 @@ function listenOptions(bind: BindAddress, backlog: number, reusePort: boolean): 
   }
 }
 
-/** Bind `bind` with node:net and serve every connection through `acceptor`. */
+/** A node:tls server for `options` (throws on a certificate/key the TLS library rejects). */
+function tlsServer(options: TlsOptions, acceptor: ConnectionAcceptor): tls.Server {
+  const verify = options.ca !== undefined;
+  const server = tls.createServer({
+    allowHalfOpen: true,
+    noDelay: true,
+    cert: options.cert,
+    key: options.key,
+    ca: options.ca,
+    requestCert: verify,
+    rejectUnauthorized: verify && options.clientCert === "required",
+    // The connection reaches core only after the handshake: bound the handshake like a request head.
+    handshakeTimeout: options.handshakeTimeoutMs || undefined,
+  });
+  server.on("secureConnection", (sock: tls.TLSSocket) => {
+    // cert_reqs optional: no certificate is fine, an unverifiable one is not.
+    if (verify && !sock.authorized && Object.keys(sock.getPeerCertificate()).length > 0) {
+      sock.destroy();
+      return;
+    }
+    attach(sock, acceptor, true);
+  });
+  // Failed or timed-out handshakes (scanners, plain HTTP on the TLS port) are the client's
+  // problem, not worth a log line; Node leaves the socket open after a handshake timeout.
+  server.on("tlsClientError", (_error, sock) => sock.destroy());
+  return server;
+}
+
+/** Bind `bind` with node:net (node:tls with `options.tls`) and serve every connection through `acceptor`. */
 export const listen: ListenFn = async (bind, acceptor, options) => {
   if (bind.kind === "unix") await clearStaleUnixSocket(bind.path, unixProbe);
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true });
-  server.on("connection", (sock) => attach(sock, acceptor));
+  let server: net.Server;
+  if (options.tls !== undefined) {
+    server = tlsServer(options.tls, acceptor);
+  } else {
+    server = net.createServer({ allowHalfOpen: true, noDelay: true });
+    server.on("connection", (sock) => attach(sock, acceptor, false));
+  }
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listenOptions(bind, options.backlog, options.reusePort), () => {

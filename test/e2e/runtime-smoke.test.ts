@@ -54,6 +54,37 @@ function request(
 }
 
 /** Wait until a condition holds, polling every 20 ms, at most `ms`. */
+/** Leave a stale socket file at `socketPath`: a process binds it and is killed with SIGKILL. */
+async function leaveStaleSocket(socketPath: string): Promise<void> {
+  const holder = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(socketPath)}, () => console.log("up"))`], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("socket holder did not start")), 10_000);
+      holder.stdout!.once("data", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  } finally {
+    holder.kill("SIGKILL");
+    await new Promise((resolve) => (holder.exitCode !== null || holder.signalCode !== null ? resolve(null) : holder.once("exit", resolve)));
+  }
+}
+
+/** Whether something accepts connections on the unix socket at `socketPath`. */
+function accepts(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socketPath);
+    probe.once("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once("error", () => resolve(false));
+  });
+}
+
 async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
@@ -140,8 +171,10 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
       expect(busy.code).toBe(1);
       expect(busy.stderr).toBe(`tricorn: cannot bind unix:${socketPath}: address already in use\n`);
 
-      await first.stop("SIGKILL"); // leaves the socket file behind
+      await first.stop();
+      await leaveStaleSocket(socketPath);
       expect(fs.existsSync(socketPath)).toBe(true);
+      expect(await accepts(socketPath)).toBe(false);
       await serve(runtime, HELLO, ["-b", `unix:${socketPath}`]);
       expect((await request({ socketPath }, "/?name=again")).body).toBe("Hello, again!\n");
     } finally {
@@ -187,7 +220,7 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
       [["-b", "x:99999", HELLO], 2, 'tricorn: --bind: invalid bind "x:99999": port must be 0-65535\n'],
       [[], 2, "tricorn: missing APP argument (usage: tricorn [OPTIONS] APP; see --help)\n"],
       [["missing-app.js"], 2, 'tricorn: cannot find app file "missing-app.js"\n'],
-      [[`${HELLO}:nothere`], 2, 'tricorn: app.js has no export "nothere" (exports: default)\n'],
+      [[`${HELLO}:nothere`], 3, 'tricorn: app.js has no export "nothere" (exports: default)\n'],
       [["package.json"], 2, 'tricorn: APP file "package.json" must end in .js, .mjs, .cjs, .ts, .mts\n'],
     ])("%j → exit %i", async (args, code, stderr) => {
       const result = await runCli({ runtime, args });
@@ -202,10 +235,11 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
         fs.writeFileSync(path.join(dir, "throws.js"), 'throw new Error("boom while importing");\n');
         fs.writeFileSync(path.join(dir, "number.js"), "export default 42;\n");
         const thrown = await runCli({ runtime, args: [path.join(dir, "throws.js")] });
-        expect(thrown.code).toBe(2);
+        // gunicorn's WORKER_BOOT_ERROR: the workers import the app, the master halts with 3.
+        expect(thrown.code).toBe(3);
         expect(thrown.stderr).toBe(`tricorn: cannot load app ${JSON.stringify(path.join(dir, "throws.js"))}: boom while importing\n`);
         const notApp = await runCli({ runtime, args: [path.join(dir, "number.js")] });
-        expect(notApp.code).toBe(2);
+        expect(notApp.code).toBe(3);
         expect(notApp.stderr).toBe("tricorn: number.js: export default is not an app: expected {fetch} or a function, got a number\n");
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });

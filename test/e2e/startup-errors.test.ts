@@ -80,28 +80,28 @@ const CASES: Case[] = [
   {
     name: "module without an app export",
     args: () => ["-b", "127.0.0.1:0", "named.js"],
-    exitCode: 2,
+    exitCode: 3, // the workers import the app; the master halts with WORKER_BOOT_ERROR
     problem: () => /^tricorn: named\.js has no default export and no export named "app" \(exports: handler, helper\)/,
     fix: /name one with named\.js:NAME$/,
   },
   {
     name: "fetch app forced to the gateway interface",
     args: () => ["-b", "127.0.0.1:0", "--interface", "gateway", "fetch-object.js"],
-    exitCode: 2,
+    exitCode: 3, // the workers import the app; the master halts with WORKER_BOOT_ERROR
     problem: () => /^tricorn: fetch-object\.js: export default is not an app/,
     fix: /expected a function \(environ, startResponse\) \(interface gateway\)/,
   },
   {
     name: "app with a syntax error",
     args: () => ["-b", "127.0.0.1:0", "syntax.js"],
-    exitCode: 2,
+    exitCode: 3, // the workers import the app; the master halts with WORKER_BOOT_ERROR
     problem: () => /^tricorn: cannot load app "syntax\.js": \S/,
     fix: null, // the runtime's one-line parse error is the hint; no position is given
   },
   {
     name: "app importing a package that is not installed",
     args: () => ["-b", "127.0.0.1:0", "missing-package.js"],
-    exitCode: 2,
+    exitCode: 3, // the workers import the app; the master halts with WORKER_BOOT_ERROR
     problem: () => /^tricorn: cannot load app "missing-package\.js": .*tricorn-no-such-package/,
     fix: null, // wanted e.g. "(npm install tricorn-no-such-package)"
   },

@@ -1,0 +1,7 @@
+"""WSGI hello world for the optional gunicorn peer (sync worker)."""
+
+
+def app(environ, start_response):
+    body = b"Hello, World!"
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
