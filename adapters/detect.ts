@@ -20,6 +20,8 @@ export type HandlerOptions = GatewayOptions;
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
+  // Only reached with --interface gateway: auto-detection and fetch take such an object.
+  if (hasFetch(value)) return "a fetch app (an object with fetch()); drop --interface gateway";
   if (typeof value === "object") return "an object without a fetch() method";
   return `a ${typeof value}`;
 }

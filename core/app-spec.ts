@@ -47,6 +47,49 @@ export function parseAppSpec(spec: string): AppSpec {
   return { file, exportName };
 }
 
+/** What {@link locateApp} needs from the runtime: its file lookup and working directory. */
+export interface AppFileLookup {
+  /** Absolute path of `file` if it exists and is a regular file, else null. */
+  resolveFile(file: string): string | null;
+  cwd(): string;
+}
+
+/** A parsed APP argument and the absolute path of its file. */
+export interface LocatedApp {
+  spec: AppSpec;
+  path: string;
+}
+
+/**
+ * Parse APP and find its file. Throws {@link AppLoadError} naming the file
+ * (and, for a relative path, the directory it was looked for in).
+ */
+export function locateApp(lookup: AppFileLookup, app: string): LocatedApp {
+  const spec = parseAppSpec(app);
+  const path = lookup.resolveFile(spec.file);
+  if (path === null) {
+    const where = spec.file.startsWith("/") ? "" : ` in ${lookup.cwd()}`;
+    throw new AppLoadError(`cannot find app file ${JSON.stringify(spec.file)}${where}; check the path`);
+  }
+  return { spec, path };
+}
+
+/**
+ * The npm package an import error says is missing, or null: Node and Bun say
+ * `Cannot find package 'NAME' imported from …`, Deno says `Import "NAME/sub"
+ * not a dependency`. Relative and absolute imports are not packages.
+ */
+export function missingPackage(message: string): string | null {
+  const found = /^Cannot find package '([^']+)'/.exec(message) ?? /^Import "([^"]+)" not a dependency/.exec(message);
+  if (found === null) return null;
+  const specifier = found[1].replace(/^npm:/, "");
+  if (/^[./]|^[a-z][a-z0-9+.-]*:/i.test(specifier)) return null;
+  const parts = specifier.split("/");
+  const name = specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+  // A version in an npm: specifier (`npm:hono@4`) is not part of the name.
+  return name.replace(/(.)@.*$/, "$1");
+}
+
 /** Last path segment, for messages (`src/app.ts` → `app.ts`). */
 export function baseName(file: string): string {
   return file.slice(file.lastIndexOf("/") + 1);

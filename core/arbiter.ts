@@ -18,7 +18,7 @@
  * Pure logic: processes, signals, files and time come in through
  * {@link ProcessManager} and {@link Timers}, so tests drive it with fakes.
  */
-import { bindErrorReason } from "./bind.ts";
+import { describeFileFailure } from "./bind.ts";
 import { WORKER_BOOT_ERROR, WORKER_ENV, WORKER_ID_ENV } from "./ipc.ts";
 import type { WorkerMessage } from "./ipc.ts";
 import { MASTER_SIGNALS } from "./process.ts";
@@ -148,7 +148,7 @@ export class Arbiter {
         this.processes.writePidfile(this.config.pidfile, this.pid);
       } catch (error) {
         this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
-        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${bindErrorReason(error)}`;
+        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${describeFileFailure(this.config.pidfile, error)}`;
         this.config.pidfile = null;
         this.exitCode = 1;
         void this.finish();
@@ -545,7 +545,7 @@ export class Arbiter {
           this.processes.writePidfile(next.pidfile, this.pid);
         } catch (error) {
           this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
-        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${bindErrorReason(error)}`;
+          this.startupFailure = `cannot write pidfile ${JSON.stringify(next.pidfile)}: ${describeFileFailure(next.pidfile, error)}`;
           this.config.pidfile = null;
         }
       }

@@ -17,14 +17,18 @@ const HOSTNAME = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const IPV6 = /^[0-9a-f:.]+(%[\w.-]+)?$/i;
 
-function fail(value: string, why: string): never {
-  throw new BindError(`invalid bind ${JSON.stringify(value)}: ${why}`);
+/** The accepted forms, appended to a parse error that does not already say what to write instead. */
+const BIND_FORMS = "(expected HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N)";
+
+/** Throw a {@link BindError} for `value`; `named` means `why` already names the fix. */
+function fail(value: string, why: string, named = false): never {
+  throw new BindError(`invalid bind ${JSON.stringify(value)}: ${why}${named ? "" : ` ${BIND_FORMS}`}`);
 }
 
 function parsePort(value: string, text: string): number {
   if (!/^\d{1,5}$/.test(text)) fail(value, text === "" ? "missing port after ':'" : `port ${JSON.stringify(text)} is not a number`);
   const port = Number(text);
-  if (port > 65535) fail(value, "port must be 0-65535");
+  if (port > 65535) fail(value, "port must be 0-65535", true);
   return port;
 }
 
@@ -65,7 +69,7 @@ export function parseBind(value: string): BindAddress {
   }
   const netloc = raw.startsWith("tcp://") ? raw.slice(6) : raw;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(netloc)) {
-    fail(value, "unsupported scheme (use HOST:PORT, unix:PATH or fd://N)");
+    fail(value, "unsupported scheme (use HOST:PORT, unix:PATH or fd://N)", true);
   }
   if (netloc.startsWith("[")) {
     const close = netloc.indexOf("]");
@@ -79,7 +83,7 @@ export function parseBind(value: string): BindAddress {
   }
   const colon = netloc.indexOf(":");
   if (colon >= 0 && netloc.indexOf(":", colon + 1) >= 0) {
-    fail(value, "IPv6 addresses need brackets, e.g. [::1]:8000");
+    fail(value, "IPv6 addresses need brackets, e.g. [::1]:8000", true);
   }
   if (colon < 0) {
     checkHost(value, netloc);
@@ -139,6 +143,10 @@ const REASONS: Record<string, string> = {
   EBADF: "not an open file descriptor",
   ENOTSOCK: "not a socket",
   EINVAL: "invalid argument",
+  EISDIR: "is a directory",
+  IsADirectory: "is a directory",
+  ENOTDIR: "not a directory",
+  NotADirectory: "not a directory",
 };
 
 /**
@@ -162,6 +170,59 @@ export function bindErrorReason(error: unknown): string {
   return String(error).split("\n")[0];
 }
 
+/**
+ * What the user can do about a failed bind, by its reason (from
+ * {@link bindErrorReason}); null when the reason already says it.
+ */
+function bindHint(bind: BindAddress, reason: string): string | null {
+  switch (reason) {
+    case REASONS.EADDRINUSE:
+      return "is another server running there? choose another address with -b";
+    case REASONS.EACCES:
+      return bind.kind === "unix"
+        ? "choose a socket path in a directory this user may write"
+        : "choose a port this user may bind (ports below 1024 need privileges)";
+    case REASONS.EADDRNOTAVAIL:
+      return "bind 0.0.0.0 or one of this host's addresses";
+    case REASONS.ENOTFOUND:
+    case REASONS.EAI_AGAIN:
+      return "check the host name, or bind an IP address";
+    case REASONS.EBADF:
+    case REASONS.ENOTSOCK:
+      return "fd://N must name a listening socket this process inherited";
+    default:
+      return null;
+  }
+}
+
+/**
+ * One line for a failed bind: the reason and, where there is one, the fix
+ * (`address already in use; is another server running there? …`).
+ */
+export function describeBindFailure(bind: BindAddress, error: unknown): string {
+  const reason = bindErrorReason(error);
+  const hint = bindHint(bind, reason);
+  return hint === null ? reason : `${reason}; ${hint}`;
+}
+
+/**
+ * One line for a file tricorn could not create or open for writing (pidfile,
+ * log files): the reason, as {@link bindErrorReason} words it, and the fix.
+ */
+export function describeFileFailure(path: string, error: unknown): string {
+  const reason = bindErrorReason(error);
+  switch (reason) {
+    case REASONS.ENOENT:
+      return `${reason}; create ${parentDirectory(path)} first or choose another path`;
+    case REASONS.EACCES:
+      return `${reason}; choose a path this user may write`;
+    case REASONS.EISDIR:
+      return `${reason}; name a file, not a directory`;
+    default:
+      return reason;
+  }
+}
+
 /** File-system probes {@link clearStaleUnixSocket} needs, supplied by the runtime. */
 export interface UnixSocketProbe {
   /** What is at `path`. */
@@ -171,14 +232,26 @@ export interface UnixSocketProbe {
   remove(path: string): void;
 }
 
+/** Directory part of a path (`/run/app.sock` → `/run`, `app.sock` → `.`). */
+function parentDirectory(path: string): string {
+  const slash = path.replace(/\/+$/, "").lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}
+
 /**
  * Before binding a unix socket: remove a leftover socket file from a dead
  * server (a socket nobody accepts on). A live socket is left alone, so the
- * bind then fails with "address already in use"; a non-socket file is an error.
+ * bind then fails with "address already in use"; a non-socket file, or a
+ * directory that does not exist, is an error naming the fix (checked here
+ * because Node reports a missing directory as "permission denied").
  */
 export async function clearStaleUnixSocket(path: string, probe: UnixSocketProbe): Promise<void> {
   const kind = probe.kind(path);
-  if (kind === "missing") return;
-  if (kind === "other") throw new BindError(`${path} exists and is not a socket`);
+  if (kind === "missing") {
+    const dir = parentDirectory(path);
+    if (probe.kind(dir) === "missing") throw new BindError(`directory ${dir} does not exist; create it or choose another socket path`);
+    return;
+  }
+  if (kind === "other") throw new BindError(`${path} exists and is not a socket; remove it or choose another path`);
   if (!(await probe.accepting(path))) probe.remove(path);
 }

@@ -69,7 +69,8 @@ export function distance(a: string, b: string): number {
   return row[b.length];
 }
 
-function unknownOption(flag: string, suffix: string): SettingError {
+/** `unknown option --x (did you mean --y?)`, or pointing at `--help`; `source` says where it came from. */
+function unknownOption(flag: string, source: string | null): SettingError {
   let best = "";
   let bestDistance = 3;
   if (flag.startsWith("--")) {
@@ -78,8 +79,8 @@ function unknownOption(flag: string, suffix: string): SettingError {
       if (known.startsWith("--") && d < bestDistance) [best, bestDistance] = [known, d];
     }
   }
-  const hint = best ? ` (did you mean ${best}?)` : "";
-  return new SettingError(`unknown option ${flag}${hint}${suffix}`);
+  const notes = [source === null ? "" : `in ${source}`, best ? `did you mean ${best}?` : "see tricorn --help"];
+  return new SettingError(`unknown option ${flag} (${notes.filter(Boolean).join("; ")})`);
 }
 
 /** True when a token looks like an option rather than a value (`-1` and `-` are values). */
@@ -93,10 +94,11 @@ interface ParsedArgs {
 }
 
 /**
- * Parse one token list (argv or $TRICORN_CMD_ARGS). `suffix` is appended to
- * error messages to say where the tokens came from.
+ * Parse one token list (argv or $TRICORN_CMD_ARGS). `source` (null for the
+ * command line) is named in error messages to say where the tokens came from.
  */
-function parseTokens(tokens: readonly string[], suffix: string): ParsedArgs {
+function parseTokens(tokens: readonly string[], source: string | null): ParsedArgs {
+  const suffix = source === null ? "" : ` (in ${source})`;
   const values = new Map<SettingName, unknown>();
   const positionals: string[] = [];
   const assign = (target: FlagTarget, raw: string | null) => {
@@ -108,7 +110,7 @@ function parseTokens(tokens: readonly string[], suffix: string): ParsedArgs {
       values.set(name, raw === null ? !negated : withSource(label, () => def.parse(raw)));
       return;
     }
-    if (raw === null) throw new SettingError(`${label}: missing value`);
+    if (raw === null) throw new SettingError(`${label}: missing value (usage: ${longFlag(def)} ${def.metavar || "VALUE"})`);
     const value = withSource(label, () => def.parse(raw));
     if (def.type === "list") {
       const previous = (values.get(name) as unknown[] | undefined) ?? [];
@@ -128,7 +130,7 @@ function parseTokens(tokens: readonly string[], suffix: string): ParsedArgs {
       const eq = token.indexOf("=");
       const flag = eq < 0 ? token : token.slice(0, eq);
       const target = FLAGS.get(flag);
-      if (!target) throw unknownOption(flag, suffix);
+      if (!target) throw unknownOption(flag, source);
       if (eq >= 0) {
         assign(target, token.slice(eq + 1));
       } else if (target.def.type === "bool") {
@@ -143,10 +145,10 @@ function parseTokens(tokens: readonly string[], suffix: string): ParsedArgs {
     if (token.length > 1 && token.startsWith("-") && !/^-\d/.test(token)) {
       const flag = token.slice(0, 2);
       const target = FLAGS.get(flag);
-      if (!target) throw unknownOption(token, suffix);
+      if (!target) throw unknownOption(token, source);
       const attached = token.slice(2);
       if (target.def.type === "bool") {
-        if (attached !== "") throw unknownOption(token, suffix);
+        if (attached !== "") throw unknownOption(token, source);
         assign(target, null);
       } else if (attached !== "") {
         assign(target, attached.startsWith("=") ? attached.slice(1) : attached);
@@ -230,8 +232,8 @@ export function splitShellWords(text: string): string[] {
  */
 export function parseCommandLine(argv: readonly string[], env: Environment, config: Partial<Settings> = {}): CommandLine {
   const settings = defaultSettings() as Record<string, unknown>;
-  const fromCmdArgs = env[CMD_ARGS_ENV] ? parseTokens(splitShellWords(env[CMD_ARGS_ENV] as string), ` (in ${CMD_ARGS_ENV})`) : null;
-  const fromArgv = parseTokens(argv, "");
+  const fromCmdArgs = env[CMD_ARGS_ENV] ? parseTokens(splitShellWords(env[CMD_ARGS_ENV] as string), CMD_ARGS_ENV) : null;
+  const fromArgv = parseTokens(argv, null);
   for (const layer of [parseEnvironment(env), new Map(Object.entries(config)), fromCmdArgs?.values, fromArgv.values]) {
     for (const [name, value] of layer ?? []) settings[name] = value;
   }

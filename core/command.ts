@@ -11,8 +11,9 @@
  * file, bad APP, app fails to load — also for `--check-config`), 3 a worker
  * failed to boot.
  */
-import { AppLoadError, parseAppSpec } from "./app-spec.ts";
+import { locateApp } from "./app-spec.ts";
 import type { Arbiter } from "./arbiter.ts";
+import { bindErrorReason } from "./bind.ts";
 import { runMaster, runWorkerProcess, isWorkerProcess } from "./arbiter-main.ts";
 import type { MasterOptions } from "./arbiter-main.ts";
 import { renderHelp } from "./cli.ts";
@@ -22,7 +23,7 @@ import { LogOpenError, openLogs } from "./log-files.ts";
 import type { Logs } from "./log-files.ts";
 import { errorMessage } from "./logger.ts";
 import { startReloader } from "./reloader.ts";
-import type { AppLoader, Runtime } from "./runtime.ts";
+import type { Runtime } from "./runtime.ts";
 import { EXIT_FAILURE, EXIT_USAGE, StartupError, loadHandler, loadTls } from "./serve.ts";
 import { SettingError } from "./settings.ts";
 import type { Settings } from "./settings.ts";
@@ -93,7 +94,8 @@ function prepareProcess(rt: Runtime, settings: Settings): void {
     try {
       rt.chdir(settings.chdir);
     } catch (error) {
-      throw new StartupError(`--chdir: cannot change to ${JSON.stringify(settings.chdir)}: ${errorMessage(error)}`, EXIT_USAGE);
+      const reason = bindErrorReason(error);
+      throw new StartupError(`--chdir: cannot change to ${JSON.stringify(settings.chdir)}: ${reason}; check the directory`, EXIT_USAGE);
     }
     settings.chdir = rt.cwd();
   }
@@ -105,14 +107,14 @@ function prepareProcess(rt: Runtime, settings: Settings): void {
 
 /**
  * The master does not import the app (workers do, like gunicorn without
- * preload), but a wrong APP spec or a missing file is a usage error worth
+ * preload), but a wrong APP spec, a missing file or a file this runtime
+ * cannot import (TypeScript on Node without esbuild) is a usage error worth
  * one line and exit 2 before anything forks. Returns the app file's path.
  */
-function checkAppFile(loader: AppLoader, app: string): string {
+function checkAppFile(rt: Runtime, app: string): string {
   try {
-    const spec = parseAppSpec(app);
-    const path = loader.resolveFile(spec.file);
-    if (path === null) throw new AppLoadError(`cannot find app file ${JSON.stringify(spec.file)}`);
+    const { path } = locateApp(rt, app);
+    rt.checkLoadable?.(path);
     return path;
   } catch (error) {
     throw new StartupError(errorMessage(error), EXIT_USAGE);

@@ -188,7 +188,7 @@ function settingsObject(namespace: Record<string, unknown>, label: string): Reco
 export function findConfigFile(rt: Pick<Runtime, "resolveFile">, given: string | null): string | null {
   if (given !== null) {
     const path = rt.resolveFile(given);
-    if (path === null) throw new SettingError(`cannot find config file ${JSON.stringify(given)}`);
+    if (path === null) throw new SettingError(`cannot find config file ${JSON.stringify(given)}; check the -c path`);
     return path;
   }
   for (const name of DEFAULT_CONFIG_FILES) {

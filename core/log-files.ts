@@ -8,7 +8,7 @@
  */
 import { createAccessLogger } from "./access-log.ts";
 import type { AccessLogger } from "./access-log.ts";
-import { bindErrorReason } from "./bind.ts";
+import { describeFileFailure } from "./bind.ts";
 import { createLogger, errorMessage } from "./logger.ts";
 import { BufferedLogWriter } from "./log-writer.ts";
 import type { LogSink } from "./log-writer.ts";
@@ -45,7 +45,7 @@ function opener(rt: LogRuntime, path: string, dash: "stdout" | "stderr", what: s
     try {
       return rt.openAppend(path);
     } catch (error) {
-      throw new LogOpenError(`cannot open ${what} ${JSON.stringify(path)}: ${bindErrorReason(error)}`);
+      throw new LogOpenError(`cannot open ${what} ${JSON.stringify(path)}: ${describeFileFailure(path, error)}`);
     }
   };
 }

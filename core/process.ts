@@ -54,6 +54,40 @@ export interface WorkerProcess {
   onExit(fn: (code: number | null, signal: string | null) => void): void;
 }
 
+/**
+ * The callback half of a {@link WorkerProcess} for runtimes that spawn
+ * children themselves (Deno, Bun): they deliver the worker's messages to
+ * `messageFn` and its exit to `exitFn`.
+ */
+export abstract class SpawnedWorker implements WorkerProcess {
+  abstract readonly pid: number;
+  /** Receiver registered with {@link onMessage} (a no-op until then). */
+  messageFn: (message: WorkerMessage) => void = () => {};
+  /** Exit callback registered with {@link onExit} (a no-op until then). */
+  exitFn: (code: number | null, signal: string | null) => void = () => {};
+
+  abstract send(message: MasterMessage): void;
+  abstract kill(signal: KillSignal): void;
+
+  onMessage(fn: (message: WorkerMessage) => void): void {
+    this.messageFn = fn;
+  }
+
+  onExit(fn: (code: number | null, signal: string | null) => void): void {
+    this.exitFn = fn;
+  }
+}
+
+/**
+ * How workers can share TCP binds where each binds the port itself:
+ * SO_REUSEPORT balancing exists on Linux only, and only for TCP (not Unix
+ * sockets or inherited fd:// sockets). `os` is the runtime's OS name.
+ */
+export function reusePortSharing(os: string, binds: readonly BindAddress[] = []): ListenSharing {
+  if (os !== "linux") return "none";
+  return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
+}
+
 /** What the arbiter asks of the runtime to start one worker. */
 export interface SpawnOptions {
   /** Worker id (its age: 1, 2, 3, …). */
@@ -125,13 +159,21 @@ export interface ProcessLayer {
 export const MIGRATE_REQ_PATH = "/proc/sys/net/ipv4/tcp_migrate_req";
 
 /**
- * The warning for SO_REUSEPORT sharing when `net.ipv4.tcp_migrate_req` is
- * not 1 (`value` is the file's content, null when unreadable): Linux then
- * resets connections still queued on a worker's socket when that worker
- * stops (reload, max_requests, TTOU), so a few requests may fail.
+ * The warning for SO_REUSEPORT sharing when `net.ipv4.tcp_migrate_req`
+ * (read from {@link MIGRATE_REQ_PATH} with `readTextFile`, which throws where
+ * it is missing) is not 1: Linux then resets connections still queued on a
+ * worker's socket when that worker stops (reload, max_requests, TTOU), so a
+ * few requests may fail.
  */
-export function reusePortWarnings(sharing: ListenSharing, value: string | null): string[] {
-  if (sharing !== "reuseport" || value?.trim() === "1") return [];
+export function reusePortWarnings(sharing: ListenSharing, readTextFile: (path: string) => string): string[] {
+  if (sharing !== "reuseport") return [];
+  let value: string | null = null;
+  try {
+    value = readTextFile(MIGRATE_REQ_PATH);
+  } catch {
+    // not Linux, or /proc not mounted
+  }
+  if (value?.trim() === "1") return [];
   return [
     `net.ipv4.tcp_migrate_req is ${value === null ? "unavailable" : value.trim()}: when a worker stops (HUP, max_requests, TTOU), ` +
       "connections still queued on its SO_REUSEPORT socket are reset; `sysctl -w net.ipv4.tcp_migrate_req=1` (Linux >= 5.14) hands them to the other workers",

@@ -102,6 +102,12 @@ export interface AppLoader {
   /** Absolute path of `file` if it exists and is a regular file, else null. */
   resolveFile(file: string): string | null;
   /**
+   * Throw an AppLoadError (core/app-spec.ts) when the runtime cannot import
+   * the file at `path` at all (TypeScript on Node without esbuild), so the
+   * master reports it before any worker starts. Absent: always importable.
+   */
+  checkLoadable?(path: string): void;
+  /**
    * Import the module at an absolute path; returns its namespace. `fresh`
    * bypasses the module cache for that one file (a config file re-read on HUP).
    */

@@ -8,8 +8,9 @@
  * file), 2 usage error (bad option, bad APP, app fails to load). The command
  * itself (settings, config file, master or worker) is core/command.ts.
  */
-import { AppLoadError, baseName, parseAppSpec, pickExport } from "./app-spec.ts";
-import { bindErrorReason, formatBind } from "./bind.ts";
+import { AppLoadError, baseName, locateApp, missingPackage, pickExport } from "./app-spec.ts";
+import type { AppFileLookup } from "./app-spec.ts";
+import { describeBindFailure, formatBind } from "./bind.ts";
 import type { AccessLogger } from "./access-log.ts";
 import { runCli } from "./command.ts";
 import { describeError, errorMessage } from "./logger.ts";
@@ -44,23 +45,23 @@ export const EXIT_FAILURE = 1;
  * thrown while importing goes to the log at debug level.
  */
 export async function loadHandler(
-  loader: AppLoader,
+  loader: AppLoader & AppFileLookup,
   app: string,
   iface: Settings["interface"],
   logger: Logger,
   handlerOptions: Partial<HandlerOptions> = {},
 ): Promise<RequestHandler> {
   try {
-    const spec = parseAppSpec(app);
-    const path = loader.resolveFile(spec.file);
-    if (path === null) throw new AppLoadError(`cannot find app file ${JSON.stringify(spec.file)}`);
+    const { spec, path } = locateApp(loader, app);
     let namespace: Record<string, unknown>;
     try {
       namespace = await loader.importModule(path);
     } catch (error) {
       if (error instanceof AppLoadError) throw error;
       logger.debug(`importing ${path} failed:\n${describeError(error)}`);
-      throw new AppLoadError(`cannot load app ${JSON.stringify(spec.file)}: ${errorMessage(error)}`);
+      const reason = errorMessage(error);
+      const pkg = missingPackage(reason);
+      throw new AppLoadError(`cannot load app ${JSON.stringify(spec.file)}: ${reason}${pkg === null ? "" : ` (npm install ${pkg})`}`);
     }
     const picked = pickExport(namespace, spec);
     try {
@@ -132,8 +133,9 @@ export function limitConnections(server: ServerCore, max: number, logger: Logger
 
 /**
  * Bind every `--bind` address. If one fails, the ones already bound are
- * closed and a {@link StartupError} names the address and the reason
- * (`cannot bind 127.0.0.1:8000: address already in use`, exit 1).
+ * closed and a {@link StartupError} names the address, the reason and
+ * the fix (`cannot bind 127.0.0.1:8000: address already in use; is
+ * another server running there? …`, exit 1).
  */
 export async function listenAll(rt: Runtime, settings: Settings, accept: ConnectionAcceptor, logger: Logger): Promise<Listener[]> {
   const tls = loadTls(rt, settings);
@@ -154,7 +156,7 @@ export async function listenAll(rt: Runtime, settings: Settings, accept: Connect
         const files = `certfile ${JSON.stringify(settings.certfile)}, keyfile ${JSON.stringify(settings.keyfile)}`;
         throw new StartupError(`cannot serve TLS on ${formatBind(bind)}: ${tlsReason} (${files})`, EXIT_FAILURE);
       }
-      throw new StartupError(`cannot bind ${formatBind(bind)}: ${bindErrorReason(error)}`, EXIT_FAILURE);
+      throw new StartupError(`cannot bind ${formatBind(bind)}: ${describeBindFailure(bind, error)}`, EXIT_FAILURE);
     }
     // Runtimes name what they bound; the scheme is core's business.
     listeners.push(tls === undefined ? listener : { url: listener.url.replace(/^http:/, "https:"), close: () => listener.close() });

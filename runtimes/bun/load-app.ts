@@ -1,22 +1,15 @@
 /** Bun app loading: Bun runs JavaScript, TypeScript and CommonJS natively, so this only resolves and imports. */
-import fs from "node:fs";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { AppLoader } from "../../core/runtime.ts";
+import { appLoader as nodeAppLoader } from "../node/load-app.ts";
 
 /** Counter for cache-busting query strings of `fresh` imports. */
 let freshImports = 0;
 
 /** Resolves and imports app modules on Bun. */
 export const appLoader: AppLoader = {
-  resolveFile(file) {
-    const absolute = path.resolve(file);
-    try {
-      return fs.statSync(absolute).isFile() ? absolute : null;
-    } catch {
-      return null;
-    }
-  },
+  // Bun's node:fs and node:path resolve files exactly like Node's.
+  resolveFile: nodeAppLoader.resolveFile,
   async importModule(absolute, options) {
     // A query string makes a new module record, so a re-read config file is evaluated again.
     // Bun ignores the query of a file: URL for caching, but honours it on a plain path.

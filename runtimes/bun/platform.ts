@@ -1,8 +1,11 @@
-/** Bun process services (stdio, files, signals, exit) for core/serve.ts. */
+/**
+ * Bun process services (stdio, files, signals, exit) for core/serve.ts:
+ * Bun implements node:fs, node:tty and `process` like Node, so this is
+ * Node's platform (runtimes/node/platform.ts) except for writing.
+ */
 import fs from "node:fs";
-import tty from "node:tty";
 import type { Platform } from "../../core/runtime.ts";
-import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
+import { platform as nodePlatform } from "../node/platform.ts";
 
 const encoder = new TextEncoder();
 
@@ -21,27 +24,12 @@ function writeAll(fd: number, text: string): void {
 
 /** The running Bun process. */
 export const platform: Platform = {
+  ...nodePlatform,
   name: "bun",
-  pid: process.pid,
-  args: process.argv.slice(2),
-  env: process.env,
   writeStderr: (text) => writeAll(2, text),
   writeStdout: (text) => writeAll(1, text),
   openAppend(path) {
     const fd = fs.openSync(path, "a");
     return { write: (text) => writeAll(fd, text), close: () => fs.closeSync(fd) };
   },
-  readTextFile: (path) => fs.readFileSync(path, "utf8"),
-  isDirectory,
-  listDirectory,
-  watchDirectory,
-  isTerminal: (stream) => tty.isatty(stream === "stdout" ? 1 : 2),
-  cwd: () => process.cwd(),
-  chdir: (path) => process.chdir(path),
-  setEnv: (name, value) => void (process.env[name] = value),
-  onExit: (handler) => void process.on("exit", handler),
-  writeFile: (path, text) => fs.writeFileSync(path, text),
-  removeFile: (path) => fs.rmSync(path, { force: true }),
-  onSignal: (signal, handler) => void process.on(signal, handler),
-  exit: (code) => process.exit(code),
 };

@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import { isMasterMessage, isWorkerMessage } from "../../core/ipc.ts";
-import { MIGRATE_REQ_PATH, reusePortWarnings } from "../../core/process.ts";
-import type { MasterMessage, WorkerMessage } from "../../core/ipc.ts";
+import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/process.ts";
+import type { MasterMessage } from "../../core/ipc.ts";
 import type {
   KillSignal,
   ListenSharing,
@@ -15,7 +15,6 @@ import type {
   ProcessLayer,
   ProcessManager,
   WorkerHost,
-  WorkerProcess,
   WorkerSignal,
 } from "../../core/process.ts";
 import type { BindAddress } from "../../core/types.ts";
@@ -41,19 +40,17 @@ interface SpawnApi {
 
 const Bun = (globalThis as unknown as { Bun: SpawnApi }).Bun;
 
-/** How workers can share ports here: SO_REUSEPORT balancing exists on Linux only. */
+/** How workers can share ports here (SO_REUSEPORT, Linux only). */
 export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing {
-  if (process.platform !== "linux") return "none";
-  return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
+  return reusePortSharing(process.platform, binds);
 }
 
-class BunWorker implements WorkerProcess {
+class BunWorker extends SpawnedWorker {
   readonly pid: number;
   exited = false;
-  messageFn: (message: WorkerMessage) => void = () => {};
-  exitFn: (code: number | null, signal: string | null) => void = () => {};
 
   constructor(private readonly proc: Subprocess) {
+    super();
     this.pid = proc.pid;
   }
 
@@ -76,14 +73,6 @@ class BunWorker implements WorkerProcess {
     } catch {
       // already gone
     }
-  }
-
-  onMessage(fn: (message: WorkerMessage) => void): void {
-    this.messageFn = fn;
-  }
-
-  onExit(fn: (code: number | null, signal: string | null) => void): void {
-    this.exitFn = fn;
   }
 }
 
@@ -136,15 +125,7 @@ export function createProcessManager(options: BunProcessOptions = {}): ProcessMa
     close() {
       for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
     },
-    warnings() {
-      let value: string | null = null;
-      try {
-        value = fs.readFileSync(MIGRATE_REQ_PATH, "utf8");
-      } catch {
-        // not Linux, or /proc not mounted
-      }
-      return reusePortWarnings(sharing, value);
-    },
+    warnings: () => reusePortWarnings(sharing, (path) => fs.readFileSync(path, "utf8")),
     keepAlive() {
       const handle = setInterval(() => {}, 1 << 30);
       return () => clearInterval(handle);

@@ -1,14 +1,5 @@
-/** Bun {@link Timers}: global timers, unref'd so they never keep the process alive. */
-import type { Timers } from "../../core/types.ts";
-
-type Handle = ReturnType<typeof setTimeout>;
-
-/** Timers for core on Bun. */
-export const timers: Timers = {
-  now: () => performance.now(),
-  wallNow: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as Handle),
-  setInterval: (fn, ms) => setInterval(fn, ms).unref(),
-  clearInterval: (handle) => clearInterval(handle as Handle),
-};
+/**
+ * Bun `Timers`: Bun's global timers have Node's `unref()`, so this is
+ * Node's file (runtimes/node/timers.ts), as watch.ts is.
+ */
+export { timers } from "../node/timers.ts";

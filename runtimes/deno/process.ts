@@ -7,7 +7,7 @@
  * to the app.
  */
 import { FrameDecoder, encodeFrame, isMasterMessage, isWorkerMessage } from "../../core/ipc.ts";
-import { MIGRATE_REQ_PATH, reusePortWarnings } from "../../core/process.ts";
+import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/process.ts";
 import type { MasterMessage, WorkerMessage } from "../../core/ipc.ts";
 import type {
   KillSignal,
@@ -16,7 +16,6 @@ import type {
   ProcessLayer,
   ProcessManager,
   WorkerHost,
-  WorkerProcess,
   WorkerSignal,
 } from "../../core/process.ts";
 import type { BindAddress } from "../../core/types.ts";
@@ -97,12 +96,10 @@ async function readFrames(conn: Deno.Conn, onFrame: (frame: unknown) => void): P
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-class DenoWorker implements WorkerProcess {
+class DenoWorker extends SpawnedWorker {
   readonly pid: number;
   private writer: FrameWriter | null = null;
   private pending: MasterMessage[] = [];
-  private messageFn: (message: WorkerMessage) => void = () => {};
-  private exitFn: (code: number | null, signal: string | null) => void = () => {};
   private exited = false;
   attached = false;
   private detached = Promise.withResolvers<void>();
@@ -111,6 +108,7 @@ class DenoWorker implements WorkerProcess {
     private readonly child: Deno.ChildProcess,
     onGone: () => void,
   ) {
+    super();
     this.pid = child.pid;
     void child.status.then(async (status) => {
       // Deliver every message the worker wrote before it died: its socket reaches EOF with it.
@@ -156,14 +154,6 @@ class DenoWorker implements WorkerProcess {
       // already gone
     }
   }
-
-  onMessage(fn: (message: WorkerMessage) => void): void {
-    this.messageFn = fn;
-  }
-
-  onExit(fn: (code: number | null, signal: string | null) => void): void {
-    this.exitFn = fn;
-  }
 }
 
 /** Options of {@link createProcessManager}. */
@@ -178,10 +168,9 @@ export interface DenoProcessOptions {
   denoFlags?: readonly string[];
 }
 
-/** How workers can share ports here: SO_REUSEPORT balancing exists on Linux only. */
+/** How workers can share ports here (SO_REUSEPORT, Linux only). */
 export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing {
-  if (Deno.build.os !== "linux") return "none";
-  return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
+  return reusePortSharing(Deno.build.os, binds);
 }
 
 /** The master's process layer on Deno. */
@@ -275,15 +264,7 @@ export function createProcessManager(options: DenoProcessOptions = {}): ProcessM
         ipc = null;
       }
     },
-    warnings() {
-      let value: string | null = null;
-      try {
-        value = Deno.readTextFileSync(MIGRATE_REQ_PATH);
-      } catch {
-        // not Linux, or /proc not mounted
-      }
-      return reusePortWarnings(sharing, value);
-    },
+    warnings: () => reusePortWarnings(sharing, (path) => Deno.readTextFileSync(path)),
     keepAlive() {
       const handle = setInterval(() => {}, 1 << 30);
       return () => clearInterval(handle);

@@ -57,15 +57,23 @@ function findEsbuild(appPath: string): string {
   throw new AppLoadError(`cannot load TypeScript app "${path.basename(appPath)}" on Node: esbuild is not installed (npm install -D esbuild)`);
 }
 
-function registerTypeScriptHooks(appPath: string): void {
-  if (hooksRegistered) return;
+/** esbuild's URL for the hooks; throws an AppLoadError naming the fix when this Node cannot load TypeScript. */
+function typeScriptSupport(appPath: string): string {
   if (typeof register !== "function") {
     throw new AppLoadError(`TypeScript apps need Node >= 20.6 (this is ${process.version}); compile the app to JavaScript`);
   }
-  const source = HOOKS.replace("__ESBUILD__", findEsbuild(appPath));
+  return findEsbuild(appPath);
+}
+
+function registerTypeScriptHooks(appPath: string): void {
+  if (hooksRegistered) return;
+  const source = HOOKS.replace("__ESBUILD__", typeScriptSupport(appPath));
   register(`data:text/javascript,${encodeURIComponent(source)}`);
   hooksRegistered = true;
 }
+
+/** True for the TypeScript extensions Node needs esbuild for. */
+const isTypeScript = (file: string) => /\.(ts|mts)$/.test(file);
 
 /** Resolves and imports app modules on Node. */
 export const appLoader: AppLoader = {
@@ -77,8 +85,11 @@ export const appLoader: AppLoader = {
       return null;
     }
   },
+  checkLoadable(absolute) {
+    if (isTypeScript(absolute)) typeScriptSupport(absolute);
+  },
   async importModule(absolute, options) {
-    if (/\.(ts|mts)$/.test(absolute)) registerTypeScriptHooks(absolute);
+    if (isTypeScript(absolute)) registerTypeScriptHooks(absolute);
     const url = pathToFileURL(absolute).href + (options?.fresh ? `?tricorn-fresh=${++freshImports}` : "");
     return (await import(url)) as Record<string, unknown>;
   },

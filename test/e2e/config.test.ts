@@ -8,39 +8,16 @@
  *   TRICORN_RUNTIMES=deno node_modules/.bin/vitest run test/e2e/config
  */
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { RUNTIMES, runCli, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TESTED_RUNTIMES, runCli, startServersPerTest, until, type RuntimeName } from "./harness.ts";
+import { request } from "./http-client.ts";
 
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
-
-/** Bound on every wait in this file. */
-const WAIT_MS = 20_000;
-
-/** One GET without connection reuse; resolves with status and body. */
-function get(port: number, target: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: target, agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (chunk: string) => void (body += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on("error", reject);
-    });
-    req.setTimeout(WAIT_MS, () => req.destroy(new Error(`no answer to ${target} within ${WAIT_MS} ms`)));
-    req.on("error", reject);
-  });
-}
-
-/** Poll `check` every 100 ms until it returns true; fail with `what` after {@link WAIT_MS}. */
-async function until(check: () => boolean, what: () => string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting: ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** One GET; resolves with just its status and body. */
+async function get(port: number, target: string): Promise<{ status: number; body: string }> {
+  const { status, body } = await request(port, target);
+  return { status, body };
 }
 
 let dir = "";
@@ -62,23 +39,18 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-let server: RunningServer | null = null;
-afterEach(async () => {
-  await server?.stop("SIGKILL", 0);
-  server = null;
-});
+const startServer = startServersPerTest();
 
 const EXAMPLE_CONFIG = "examples/config/tricorn.config.js";
 const EXAMPLE_APP = "examples/config/app.js";
 
-describe.each(runtimes)("config files on %s", (runtime: RuntimeName) => {
+describe.each(TESTED_RUNTIMES)("config files on %s", (runtime: RuntimeName) => {
   test("the example config: hooks run in order, raw_env reaches the app, the access log is written", async () => {
-    server = await startServer({ runtime, app: EXAMPLE_APP, args: ["-c", EXAMPLE_CONFIG, "-b", "127.0.0.1:0"] });
+    const server = await startServer({ runtime, app: EXAMPLE_APP, args: ["-c", EXAMPLE_CONFIG, "-b", "127.0.0.1:0"] });
     const answer = await get(server.port, "/hello?x=1");
     expect(answer).toEqual({ status: 200, body: "Hello from the config file\n" });
-    const running = server;
-    await until(() => running.stdout().includes("[hook] when_ready"), () => running.stdout());
-    await until(() => running.stdout().includes('"GET /hello?x=1 HTTP/1.1" 200 27'), () => running.stdout());
+    await until(() => server.stdout().includes("[hook] when_ready"), () => server.stdout());
+    await until(() => server.stdout().includes('"GET /hello?x=1 HTTP/1.1" 200 27'), () => server.stdout());
     const status = await server.stop();
     expect(status.code).toBe(0);
     const hooks = server.stdout().split("\n").filter((line) => line.startsWith("[hook]"));
@@ -92,11 +64,11 @@ describe.each(runtimes)("config files on %s", (runtime: RuntimeName) => {
   });
 
   test("--chdir moves before the app is loaded (workers too); -e on the command line replaces the config's raw_env", async () => {
-    server = await startServer({ runtime, app: "app.js", cwd: dir, args: ["--chdir", "site", "-w", "2"] });
-    expect(await get(server.port, "/")).toEqual({ status: 200, body: "site\n" });
-    await server.stop();
-    server = await startServer({ runtime, app: EXAMPLE_APP, args: ["-c", EXAMPLE_CONFIG, "-e", "GREETING=from the command line"] });
-    expect(await get(server.port, "/")).toEqual({ status: 200, body: "from the command line\n" });
+    const site = await startServer({ runtime, app: "app.js", cwd: dir, args: ["--chdir", "site", "-w", "2"] });
+    expect(await get(site.port, "/")).toEqual({ status: 200, body: "site\n" });
+    await site.stop();
+    const example = await startServer({ runtime, app: EXAMPLE_APP, args: ["-c", EXAMPLE_CONFIG, "-e", "GREETING=from the command line"] });
+    expect(await get(example.port, "/")).toEqual({ status: 200, body: "from the command line\n" });
   });
 
   test("./tricorn.config.json is found in the working directory; the command line still wins", async () => {
@@ -127,7 +99,7 @@ describe.each(runtimes)("config files on %s", (runtime: RuntimeName) => {
   test.each([
     [["-c", "bad.config.js", "app.js"], 'tricorn: bad.config.js: unknown setting "wokers" (did you mean workers?)'],
     [["-c", "bad-value.config.mjs", "app.js"], 'tricorn: bad-value.config.mjs: timeout: expected a non-negative integer, got "soon"'],
-    [["-c", "missing.config.js", "app.js"], 'tricorn: cannot find config file "missing.config.js"'],
+    [["-c", "missing.config.js", "app.js"], 'tricorn: cannot find config file "missing.config.js"; check the -c path'],
     [["broken-app.js"], 'tricorn: cannot load app "broken-app.js": app exploded at import'],
   ])("--check-config %j fails with one line and exit 2", async (args, message) => {
     const result = await runCli({ runtime, args: ["--check-config", ...args], cwd: dir });
@@ -148,17 +120,10 @@ describe.each(runtimes)("config files on %s", (runtime: RuntimeName) => {
     // TypeScript, so the re-import goes through each runtime's TypeScript loading too.
     const config = path.join(work, "tricorn.config.ts");
     fs.writeFileSync(config, "const workers: number = 1;\nexport default { workers, server_header: 'before' };\n");
-    server = await startServer({ runtime, app: "app.js", cwd: work });
-    const running = server;
+    const server = await startServer({ runtime, app: "app.js", cwd: work });
     fs.writeFileSync(config, "const workers: number = 2;\nexport default { workers, server_header: 'after' };\n");
     process.kill(server.pid, "SIGHUP");
-    await until(() => /Reload complete: 2 new worker\(s\) booted/.test(running.stderr()), () => running.stderr());
-    const headers = await new Promise<http.IncomingHttpHeaders>((resolve, reject) => {
-      http.get({ host: "127.0.0.1", port: running.port, path: "/", agent: false }, (res) => {
-        res.resume();
-        resolve(res.headers);
-      }).on("error", reject);
-    });
-    expect(headers.server).toBe("after");
+    await until(() => /Reload complete: 2 new worker\(s\) booted/.test(server.stderr()), () => server.stderr());
+    expect((await request(server.port, "/")).headers.server).toBe("after");
   });
 });

@@ -4,20 +4,14 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, expect } from "vitest";
-import { RUNTIMES, startServer } from "./harness.ts";
+import { TESTED_RUNTIMES, startServer } from "./harness.ts";
 import { RawConnection, showBytes, type ExchangeResult, type RawResponse } from "./raw-client.ts";
 
 /** Absolute path of the gateway fixture app. */
 export const FIXTURE_APP = fileURLToPath(new URL("../fixtures/conformance-app.js", import.meta.url));
 
-/**
- * Runtimes under test: all of the harness's, or the comma-separated subset in
- * `TRICORN_RUNTIMES` (e.g. `TRICORN_RUNTIMES=node`) when iterating locally.
- */
-export const CONFORMANCE_RUNTIMES: string[] = (() => {
-  const only = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim()).filter(Boolean);
-  return only ? RUNTIMES.filter((r: string) => only.includes(r)) : [...RUNTIMES];
-})();
+/** Runtimes under test (the harness's {@link TESTED_RUNTIMES}: `TRICORN_RUNTIMES=node` narrows them). */
+export const CONFORMANCE_RUNTIMES: string[] = TESTED_RUNTIMES;
 
 /** A server started for one describe block. */
 export interface ServerRef {

@@ -3,70 +3,15 @@
  * and fetch hellos, the Hono app (routes, path params, JSON, a Server-Sent
  * Events stream read to its end) and the upload app (8 MiB sent with
  * Content-Length and chunked; byte count and SHA-256 checked).
- * Servers are started per runtime once and stopped by PID afterwards.
+ * Every server is stopped by PID after its test.
  *
  *   node_modules/.bin/vitest run test/e2e/examples
  *   TRICORN_RUNTIMES=deno node_modules/.bin/vitest run test/e2e/examples
  */
 import { createHash } from "node:crypto";
-import http from "node:http";
-import { afterAll, describe, expect, test } from "vitest";
-import { RUNTIMES, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
-
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
-
-/** Bound on any single request in this file. */
-const REQUEST_TIMEOUT_MS = 20_000;
-
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: Buffer;
-  text(): string;
-  json(): unknown;
-}
-
-/**
- * One HTTP/1.1 request (no agent, so no connection reuse between tests).
- * `body` chunks are written one by one; without a content-length header
- * Node sends them chunked.
- */
-function request(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer[] | string } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: "127.0.0.1", port, path, method: options.method ?? "GET", headers: options.headers, agent: false },
-      (res) => {
-        const pieces: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => void pieces.push(chunk));
-        res.on("error", reject);
-        res.on("end", () => {
-          const body = Buffer.concat(pieces);
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body,
-            text: () => body.toString("utf8"),
-            json: () => JSON.parse(body.toString("utf8")) as unknown,
-          });
-        });
-      },
-    );
-    req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no complete answer to ${path} within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on("error", reject);
-    const body = options.body;
-    if (Array.isArray(body)) {
-      for (const chunk of body) req.write(chunk);
-      req.end();
-    } else {
-      req.end(body);
-    }
-  });
-}
+import { describe, expect, test } from "vitest";
+import { TESTED_RUNTIMES, startServersPerTest, type RunningServer, type RuntimeName } from "./harness.ts";
+import { request } from "./http-client.ts";
 
 /** One parsed Server-Sent Event. */
 interface SseEvent {
@@ -116,23 +61,16 @@ const UPLOAD_SHA256 = createHash("sha256").update(UPLOAD).digest("hex");
 /** The upload split into 64 KiB pieces, as a streaming client would send it. */
 const UPLOAD_PIECES = Array.from({ length: UPLOAD_SIZE / 65536 }, (_, i) => UPLOAD.subarray(i * 65536, (i + 1) * 65536));
 
-describe.each(runtimes)("examples on %s", (runtime: RuntimeName) => {
-  const started: RunningServer[] = [];
-  const serve = async (app: string): Promise<RunningServer> => {
-    const server = await startServer({ runtime, app });
-    started.push(server);
-    return server;
-  };
-  afterAll(async () => {
-    // SIGTERM (SIGKILL after 5 s): a master process gets to stop its workers.
-    await Promise.all(started.splice(0).map((server) => server.stop("SIGTERM", 5_000)));
-  });
+describe.each(TESTED_RUNTIMES)("examples on %s", (runtime: RuntimeName) => {
+  // SIGTERM (SIGKILL after 5 s): a master process gets to stop its workers.
+  const startServer = startServersPerTest("SIGTERM", 5_000);
+  const serve = (app: string): Promise<RunningServer> => startServer({ runtime, app });
 
   test("examples/hello/app.js (gateway)", async () => {
     const server = await serve("examples/hello/app.js");
     const res = await request(server.port, "/?name=Ada");
     expect(res.status).toBe(200);
-    expect(res.text()).toBe("Hello, Ada!\n");
+    expect(res.body).toBe("Hello, Ada!\n");
     expect(res.headers["content-type"]).toBe("text/plain; charset=utf-8");
   });
 
@@ -140,9 +78,9 @@ describe.each(runtimes)("examples on %s", (runtime: RuntimeName) => {
     const server = await serve("examples/hello-fetch/app.ts");
     const hello = await request(server.port, "/?name=Grace");
     expect(hello.status).toBe(200);
-    expect(hello.text()).toBe("Hello, Grace!\n");
+    expect(hello.body).toBe("Hello, Grace!\n");
     expect(hello.headers["content-type"]).toBe("text/plain; charset=utf-8");
-    expect((await request(server.port, "/")).text()).toBe("Hello, world!\n");
+    expect((await request(server.port, "/")).body).toBe("Hello, world!\n");
     const who = await request(server.port, "/whoami", { method: "DELETE" });
     expect(who.headers["content-type"]).toMatch(/^application\/json/);
     expect(who.json()).toEqual({ method: "DELETE", path: "/whoami", peer: "127.0.0.1" });
@@ -178,7 +116,7 @@ describe.each(runtimes)("examples on %s", (runtime: RuntimeName) => {
     expect(sse.headers["content-type"]).toMatch(/^text\/event-stream/);
     expect(sse.headers["transfer-encoding"]).toBe("chunked"); // streamed, not buffered into one Content-Length body
     expect(sse.headers["content-length"]).toBeUndefined();
-    const events = parseSse(sse.text());
+    const events = parseSse(sse.body);
     expect(events).toEqual([
       ...[1, 2, 3, 4, 5].map((n) => ({ id: String(n), event: "tick", data: JSON.stringify({ n, of: 5 }) })),
       { event: "done", data: "bye" },

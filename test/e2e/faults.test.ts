@@ -21,20 +21,12 @@ import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, TESTED_RUNTIMES, type RuntimeName } from "./harness.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURES = path.join(ROOT, "test/fixtures");
 const APP = path.join(FIXTURES, "faults-app.js");
 const BROKEN_APP = path.join(FIXTURES, "faults-broken-app.js");
-const ALL_RUNTIMES = ["node", "deno", "bun"] as const;
-type RuntimeName = (typeof ALL_RUNTIMES)[number];
-
-const RUNTIMES: RuntimeName[] = (() => {
-  const only = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-  return only ? ALL_RUNTIMES.filter((r) => only.includes(r)) : [...ALL_RUNTIMES];
-})();
 
 /** Entry script of a runtime (Node runs an esbuild bundle of it). */
 function entryOf(runtime: RuntimeName): string {
@@ -47,7 +39,7 @@ let nodeBundle = "";
 
 beforeAll(async () => {
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-faults-"));
-  if (RUNTIMES.includes("node")) {
+  if (TESTED_RUNTIMES.includes("node")) {
     const esbuild = await import("esbuild");
     nodeBundle = path.join(tmpDir, "node.mjs");
     await esbuild.build({
@@ -266,7 +258,7 @@ const summary = (results: Result[]) =>
 /* Tests                                                               */
 /* ------------------------------------------------------------------ */
 
-describe.each(RUNTIMES)("faults on %s", (runtime) => {
+describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
   it("kill -9 of a worker: replaced within 2 s, requests after that all succeed", async () => {
     const { server, port } = await startServer(runtime, 2);
     const [victim] = server.readyPids();
@@ -382,7 +374,7 @@ describe.each(RUNTIMES)("faults on %s", (runtime) => {
       expect(code).not.toBe(0);
       expect(code).not.toBe("still running");
       const lines = server.output.split("\n").filter((line) => line.startsWith("tricorn:"));
-      expect(lines).toEqual([`tricorn: cannot bind 127.0.0.1:${port}: address already in use`]);
+      expect(lines).toEqual([`tricorn: cannot bind 127.0.0.1:${port}: address already in use; is another server running there? choose another address with -b`]);
       expect(server.spawnedPids()).toEqual([]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));

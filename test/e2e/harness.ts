@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterEach } from "vitest";
 
 /** Repository root. */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -21,6 +22,15 @@ export const RUNTIMES = ["node", "deno", "bun"] as const;
 
 /** One of {@link RUNTIMES}. */
 export type RuntimeName = (typeof RUNTIMES)[number];
+
+/**
+ * Runtimes under test: all of {@link RUNTIMES}, or the comma-separated subset
+ * in `TRICORN_RUNTIMES` (e.g. `TRICORN_RUNTIMES=node`) when iterating locally.
+ */
+export const TESTED_RUNTIMES: RuntimeName[] = (() => {
+  const only = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim()).filter(Boolean);
+  return only ? RUNTIMES.filter((runtime) => only.includes(runtime)) : [...RUNTIMES];
+})();
 
 /** Default bound on waiting for a server to listen (Deno's first start type-strips every file). */
 export const START_TIMEOUT_MS = 30_000;
@@ -47,6 +57,28 @@ export function tricornCommand(runtime: RuntimeName, args: readonly string[]): [
       return [path.join(ROOT, "node_modules", ".bin", "deno"), ["run", "-A", path.join(ROOT, "runtimes", "deno", "main.ts"), ...args]];
     case "bun":
       return [path.join(ROOT, "node_modules", ".bin", "bun"), [path.join(ROOT, "runtimes", "bun", "main.ts"), ...args]];
+  }
+}
+
+/**
+ * Poll `condition` every 100 ms until it holds; reject after `ms` (default
+ * 20 s) with `what` (a function: called then, e.g. to show a log so far).
+ */
+export async function until(condition: () => boolean | Promise<boolean>, what: string | (() => string), ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === "string" ? what : what()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** `process.kill`, ignoring a process that is already gone. */
+export function signalProcess(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
   }
 }
 
@@ -158,19 +190,9 @@ function hasBind(args: readonly string[]): boolean {
 function killAndWait(spawned: Spawned, signal: NodeJS.Signals, graceMs: number): Promise<ExitStatus> {
   const { child } = spawned;
   if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-    try {
-      process.kill(child.pid, signal);
-    } catch {
-      // already gone
-    }
+    signalProcess(child.pid, signal);
     const timer = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-        try {
-          process.kill(child.pid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
+      if (child.exitCode === null && child.signalCode === null) signalProcess(child.pid, "SIGKILL");
     }, graceMs);
     void spawned.exited.then(() => clearTimeout(timer));
   }
@@ -205,6 +227,23 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     stdout: spawned.stdout,
     exited: spawned.exited,
     stop: (signal = "SIGTERM", graceMs = 10_000) => killAndWait(spawned, signal, graceMs),
+  };
+}
+
+/**
+ * For a test file: returns {@link startServer}, with an `afterEach` that
+ * stops every server it started during the test (SIGKILL unless told
+ * otherwise), so no process outlives a failing test.
+ */
+export function startServersPerTest(signal: NodeJS.Signals = "SIGKILL", graceMs = 0): (options: StartOptions) => Promise<RunningServer> {
+  const started: RunningServer[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((server) => server.stop(signal, graceMs)));
+  });
+  return async (options) => {
+    const server = await startServer(options);
+    started.push(server);
+    return server;
   };
 }
 

@@ -8,30 +8,18 @@
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { RUNTIMES, ensureBuilt, startServer, tricornCommand, type RunningServer, type RuntimeName } from "./harness.ts";
-
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TESTED_RUNTIMES, ensureBuilt, startServersPerTest, tricornCommand, type RuntimeName } from "./harness.ts";
+import { request } from "./http-client.ts";
 
 /** Bound on every wait in this file. */
 const WAIT_MS = 20_000;
 
-/** One request without connection reuse; resolves with the status. */
-function request(port: number, target: string, headers: Record<string, string> = {}, method = "GET"): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: "127.0.0.1", port, path: target, method, headers, agent: false }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-      res.on("error", reject);
-    });
-    req.setTimeout(WAIT_MS, () => req.destroy(new Error(`no answer to ${target} within ${WAIT_MS} ms`)));
-    req.on("error", reject);
-    req.end();
-  });
+/** One request; resolves with its status. */
+async function statusOf(port: number, target: string, headers: Record<string, string> = {}, method = "GET"): Promise<number> {
+  return (await request(port, target, { headers, method, timeoutMs: WAIT_MS })).status;
 }
 
 const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, "utf8") : "");
@@ -81,22 +69,18 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-let server: RunningServer | null = null;
-afterEach(async () => {
-  await server?.stop("SIGKILL", 0);
-  server = null;
-});
+const startServer = startServersPerTest();
 
 const FORMAT = '%(h)s %(l)s %(u)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(m)s %(U)s %(q)s %(H)s %({x-trace}i)s %({x-served-by}o)s %(p)s';
 
-describe.each(runtimes)("logs on %s", (runtime: RuntimeName) => {
+describe.each(TESTED_RUNTIMES)("logs on %s", (runtime: RuntimeName) => {
   test("access log lines in the exact format, in a file", async () => {
     const file = path.join(dir, `${runtime}-access.log`);
-    server = await startServer({ runtime, app: "app.js", cwd: dir, args: ["--access-logfile", file, "--access-logformat", FORMAT] });
+    const server = await startServer({ runtime, app: "app.js", cwd: dir, args: ["--access-logfile", file, "--access-logformat", FORMAT] });
     const auth = `Basic ${Buffer.from("ada:pw").toString("base64")}`;
-    expect(await request(server.port, "/status/201?q=1&r=2", { "user-agent": 'agent "quoted"', referer: "http://r/", "x-trace": "t-1", authorization: auth })).toBe(201);
-    expect(await request(server.port, "/status/204", { "user-agent": "ua" })).toBe(204);
-    expect(await request(server.port, "/status/404", { "user-agent": "ua" }, "HEAD")).toBe(404);
+    expect(await statusOf(server.port, "/status/201?q=1&r=2", { "user-agent": 'agent "quoted"', referer: "http://r/", "x-trace": "t-1", authorization: auth })).toBe(201);
+    expect(await statusOf(server.port, "/status/204", { "user-agent": "ua" })).toBe(204);
+    expect(await statusOf(server.port, "/status/404", { "user-agent": "ua" }, "HEAD")).toBe(404);
     const found = await lines(file, 3);
     // One worker: every line carries its pid, which is not the master's.
     const pid = /<(\d+)>$/.exec(found[0])?.[1];
@@ -111,8 +95,8 @@ describe.each(runtimes)("logs on %s", (runtime: RuntimeName) => {
 
   test("the default format and --access-log-json", async () => {
     const file = path.join(dir, `${runtime}-access.jsonl`);
-    server = await startServer({ runtime, app: "app.js", cwd: dir, args: ["--access-logfile", file, "--access-log-json"] });
-    expect(await request(server.port, "/status/200?a=b", { "user-agent": "json-ua" })).toBe(200);
+    const server = await startServer({ runtime, app: "app.js", cwd: dir, args: ["--access-logfile", file, "--access-log-json"] });
+    expect(await statusOf(server.port, "/status/200?a=b", { "user-agent": "json-ua" })).toBe(200);
     const [line] = await lines(file, 1);
     const entry = JSON.parse(line) as Record<string, unknown>;
     expect(entry).toEqual({
@@ -142,7 +126,7 @@ describe.each(runtimes)("logs on %s", (runtime: RuntimeName) => {
     try {
       const pid = child.pid!;
       const port = Number(await poll(() => /Listening at: http:\/\/127\.0\.0\.1:(\d+)/.exec(read(errors))?.[1], () => read(errors)));
-      expect(await request(port, "/before")).toBe(200);
+      expect(await statusOf(port, "/before")).toBe(200);
       await lines(access, 1);
       fs.renameSync(access, `${access}.1`);
       fs.renameSync(errors, `${errors}.1`);
@@ -150,7 +134,7 @@ describe.each(runtimes)("logs on %s", (runtime: RuntimeName) => {
       // Workers reopen when the master's message arrives; until then lines still go to the moved file.
       let n = 0;
       await poll(async () => {
-        expect(await request(port, `/after-${++n}`)).toBe(200);
+        expect(await statusOf(port, `/after-${++n}`)).toBe(200);
         return read(access).includes("/after-") || null;
       }, () => `no line in a new ${access}; moved file:\n${read(`${access}.1`)}`);
       process.kill(pid, "SIGTERM");

@@ -20,10 +20,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { ROOT, RUNTIMES, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
-
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
+import { ROOT, TESTED_RUNTIMES, signalProcess as kill, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
+import { request as send, type Answer, type RequestOptions } from "./http-client.ts";
 
 /** Path of the nginx binary, or null. `TRICORN_NGINX` overrides the search (`none` = pretend it is absent). */
 function findNginx(): string | null {
@@ -112,31 +110,9 @@ export default async function probe(environ, startResponse) {
 }
 `;
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** One request to nginx's unix socket; `agent` lets several requests share a connection. */
-function request(
-  socketPath: string,
-  reqPath: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: http.Agent } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { socketPath, path: reqPath, method: options.method ?? "GET", headers: { host: "example.com", ...options.headers }, agent: options.agent ?? false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8").on("data", (text: string) => void (body += text));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.setTimeout(20_000, () => req.destroy(new Error(`no answer to ${reqPath} through nginx within 20 s`)));
-    req.on("error", reject);
-    req.end(options.body);
-  });
+/** One request to nginx's unix socket as `Host: example.com`; `agent` lets several requests share a connection. */
+function request(socketPath: string, reqPath: string, options: RequestOptions = {}): Promise<Answer> {
+  return send({ socketPath }, reqPath, { ...options, headers: { host: "example.com", ...options.headers } });
 }
 
 /** PIDs whose parent is `ppid` (nginx's workers), read from /proc. */
@@ -154,14 +130,6 @@ function childrenOf(ppid: number): number[] {
     }
   }
   return pids;
-}
-
-function kill(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
 }
 
 /** A running nginx master (foreground) and a way to stop it and its workers. */
@@ -245,7 +213,7 @@ describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix so
     expect(checked.code).toBe(0);
   });
 
-  describe.each(runtimes)("through nginx to tricorn on %s", (runtime: RuntimeName) => {
+  describe.each(TESTED_RUNTIMES)("through nginx to tricorn on %s", (runtime: RuntimeName) => {
     test("requests, proxy headers, keep-alive reuse and an 8 MiB upload", async () => {
       const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
       cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));

@@ -1,10 +1,11 @@
 /**
  * The npm package as a user gets it: `npm pack` the repository (prepack
  * builds dist/), install the tarball into an empty project offline, and run
- * the installed `tricorn` — `npx tricorn` on Node, the Bun entry point from
- * node_modules, and `deno run -A npm:tricorn` (resolved from the local
- * node_modules, no registry). Checks that the tarball ships what the entry
- * points import, ships no tests, and has no runtime dependencies.
+ * the installed `tricorn` — `npx tricorn` on Node, `bun node_modules/.bin/tricorn`
+ * and `deno run -A npm:tricorn` (resolved from the local node_modules, no
+ * registry), the last two natively (bin/tricorn.js picks dist/bun.js or
+ * dist/deno.js) with two workers each. Checks that the tarball ships what the
+ * entry points import, ships no tests, and has no runtime dependencies.
  *
  * Every process started here is stopped by PID in `finally`; npx runs tricorn
  * as a grandchild (npm → sh → node), so the PID from the `Listening at:` line
@@ -14,12 +15,12 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ROOT } from "./harness.ts";
+import { ROOT, signalProcess as kill } from "./harness.ts";
+import { request } from "./http-client.ts";
 
 const run = promisify(execFile);
 const BIN = path.join(ROOT, "node_modules", ".bin");
@@ -68,26 +69,9 @@ afterAll(() => {
   for (const dir of [packDir, project]) if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** GET `/?name=…` from a listening URL; resolves with the body. */
-function get(url: string, query: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(`${url}/?${query}`, { agent: false }, (res) => {
-      let body = "";
-      res.setEncoding("utf8").on("data", (text: string) => void (body += text));
-      res.on("end", () => resolve(body));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} within 10 s`)));
-    req.on("error", reject);
-  });
-}
-
-function kill(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, signal);
-  } catch {
-    // already gone
-  }
+/** GET `/?name=…` from a listening URL (`http://127.0.0.1:PORT`); resolves with the body. */
+async function get(url: string, query: string): Promise<string> {
+  return (await request(Number(new URL(url).port), `/?${query}`, { timeoutMs: 10_000 })).body;
 }
 
 /**
@@ -139,12 +123,18 @@ async function withServer(
   }
 }
 
+/** Two workers booted (master log lines) and requests get answers. */
+async function expectTwoWorkersServing(url: string, name: string, stderr: () => string): Promise<void> {
+  for (let i = 0; i < 4; i++) expect(await get(url, `name=${name}${i}`)).toBe(`Hello, ${name}${i}!\n`);
+  expect(stderr().match(/Booting worker with pid: \d+/g)).toHaveLength(2);
+}
+
 /** `npx tricorn …` as a user types it; `--` keeps npx from taking tricorn's flags (`-b`) as its own. */
 const npx = (...args: string[]): [string, string[]] => ["npx", ["--offline", "--no", "--", "tricorn", ...args]];
 
 describe("npm package", () => {
   test("the tarball ships the entry points and sources, no tests, no runtime dependencies", async () => {
-    for (const file of ["bin/tricorn.js", "dist/node.js", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/serve.ts", "adapters/detect.ts", "package.json"]) {
+    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/serve.ts", "adapters/detect.ts", "package.json"]) {
       expect(tarballFiles).toContain(file);
     }
     expect(tarballFiles.filter((file) => /^(test|bench|scripts)\/|\.test\.ts$|node_modules/.test(file))).toEqual([]);
@@ -190,24 +180,25 @@ describe("npm package", () => {
     }
   });
 
-  test("Bun: bun node_modules/tricorn/runtimes/bun/main.ts serves", async () => {
-    const main = path.join("node_modules", PKG.name, "runtimes", "bun", "main.ts");
-    await withServer(path.join(BIN, "bun"), [main, "-b", "127.0.0.1:0", "app.ts"], async (url, stderr) => {
-      expect(await get(url, "name=bun")).toBe("Hello, bun!\n");
+  test("Bun: bun node_modules/.bin/tricorn runs natively with 2 workers", async () => {
+    const bin = path.join("node_modules", ".bin", "tricorn");
+    await withServer(path.join(BIN, "bun"), [bin, "-w", "2", "-b", "127.0.0.1:0", "app.ts"], async (url, stderr) => {
+      await expectTwoWorkersServing(url, "bun", stderr);
       expect(stderr()).toContain(`Starting tricorn ${PKG.version} (bun)`);
     });
   });
 
-  test("Deno: deno run -A npm:tricorn serves from the local node_modules", async () => {
+  test("Deno: deno run -A npm:tricorn runs natively from the local node_modules with 2 workers", async () => {
     // --cached-only with an empty DENO_DIR proves nothing came from a registry.
     const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-denodir-"));
     try {
-      const args = ["run", "-A", "--cached-only", "npm:tricorn", "-b", "127.0.0.1:0", "app.js"];
+      const args = ["run", "-A", "--cached-only", "npm:tricorn", "-w", "2", "-b", "127.0.0.1:0", "app.js"];
       await withServer(
         path.join(BIN, "deno"),
         args,
-        async (url) => {
-          expect(await get(url, "name=deno")).toBe("Hello, deno!\n");
+        async (url, stderr) => {
+          await expectTwoWorkersServing(url, "deno", stderr);
+          expect(stderr()).toContain(`Starting tricorn ${PKG.version} (deno)`);
         },
         { DENO_DIR: denoDir },
       );

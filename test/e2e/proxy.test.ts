@@ -5,25 +5,15 @@
  * The test client connects from 127.0.0.1, which the defaults trust.
  * Every server is stopped by PID after each test.
  */
-import { afterEach, describe, expect, test } from "vitest";
-import { RUNTIMES, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
+import { describe, expect, test } from "vitest";
+import { TESTED_RUNTIMES, startServersPerTest, type RunningServer, type RuntimeName } from "./harness.ts";
 import { exchange, req } from "./raw-client.ts";
-
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
 
 const GATEWAY_APP = "test/fixtures/proxy-app.js";
 const FETCH_APP = "test/fixtures/proxy-fetch-app.js";
 
-const started: RunningServer[] = [];
-async function serve(runtime: RuntimeName, app: string, args: string[] = []): Promise<RunningServer> {
-  const server = await startServer({ runtime, app, args });
-  started.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((server) => server.stop("SIGKILL", 0)));
-});
+const startServer = startServersPerTest();
+const serve = (runtime: RuntimeName, app: string, args: string[] = []): Promise<RunningServer> => startServer({ runtime, app, args });
 
 /** Sends `payload` on a new connection and returns the JSON body of the one response. */
 async function json(port: number, payload: string | Uint8Array | Array<string | Uint8Array>): Promise<Record<string, unknown>> {
@@ -43,7 +33,7 @@ function proxyV2(src: number[], dst: number[], sport: number, dport: number): Ui
   return new Uint8Array([...signature, 0x21, 0x11, body.length >> 8, body.length & 255, ...body]);
 }
 
-describe.each(runtimes)("%s", (runtime) => {
+describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
   test("a trusted peer's forwarded headers set REMOTE_ADDR and the url scheme", async () => {
     const server = await serve(runtime, GATEWAY_APP);
     const environ = await json(server.port, req("GET", "/", FORWARDED_HEADERS));

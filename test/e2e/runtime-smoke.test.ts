@@ -7,53 +7,23 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import http from "node:http";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { ROOT, RUNTIMES, runCli, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
-
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ROOT, TESTED_RUNTIMES, runCli, startServersPerTest, until, type RunningServer, type RuntimeName } from "./harness.ts";
+import { request } from "./http-client.ts";
 
 const HELLO = "examples/hello/app.js";
 const HONO = "examples/hono/app.ts";
 const SMOKE_APP = "test/fixtures/smoke-app.js";
+/** What a "cannot bind …: address already in use" line suggests. */
+const IN_USE_FIX = "is another server running there? choose another address with -b";
 
-const started: RunningServer[] = [];
-async function serve(runtime: RuntimeName, app: string, args: string[] = []): Promise<RunningServer> {
-  const server = await startServer({ runtime, app, args });
-  started.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((server) => server.stop("SIGKILL", 0)));
-});
+const startServer = startServersPerTest();
+const serve = (runtime: RuntimeName, app: string, args: string[] = []): Promise<RunningServer> => startServer({ runtime, app, args });
 
-/** Plain HTTP/1.1 request over TCP or a unix socket; resolves with status, headers and body. */
-function request(
-  target: { port: number } | { socketPath: string },
-  reqPath: string,
-  options: { method?: string; body?: string; headers?: Record<string, string> } = {},
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { ...target, host: "127.0.0.1", path: reqPath, method: options.method ?? "GET", headers: options.headers, agent: false },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8").on("data", (text: string) => void (body += text));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.setTimeout(10_000, () => req.destroy(new Error(`no answer to ${reqPath} within 10 s`)));
-    req.on("error", reject);
-    req.end(options.body);
-  });
-}
-
-/** Wait until a condition holds, polling every 20 ms, at most `ms`. */
 /** Leave a stale socket file at `socketPath`: a process binds it and is killed with SIGKILL. */
 async function leaveStaleSocket(socketPath: string): Promise<void> {
   const holder = spawn(process.execPath, ["-e", `require("net").createServer().listen(${JSON.stringify(socketPath)}, () => console.log("up"))`], {
@@ -85,14 +55,6 @@ function accepts(socketPath: string): Promise<boolean> {
   });
 }
 
-async function until(condition: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 const connectRefused = (port: number) =>
   new Promise<boolean>((resolve) => {
     const probe = net.connect(port, "127.0.0.1");
@@ -105,7 +67,7 @@ const connectRefused = (port: number) =>
 
 const tmpSocket = (name: string) => path.join(os.tmpdir(), `tricorn-${name}-${process.pid}-${Date.now()}.sock`);
 
-describe.each(runtimes)("tricorn on %s", (runtime) => {
+describe.each(TESTED_RUNTIMES)("tricorn on %s", (runtime) => {
   test("serves the gateway hello example and logs gunicorn-style", async () => {
     const server = await serve(runtime, HELLO);
     const res = await request(server, "/?name=Ada");
@@ -147,11 +109,11 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
     client.setEncoding("utf8").on("data", (text: string) => void (received += text));
     const closed = new Promise<void>((resolve) => client.once("close", () => resolve()));
     client.write("POST /hold HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n");
-    await until(() => received.includes("started"), 10_000, "the streamed start of /hold");
+    await until(() => received.includes("started"), "the streamed start of /hold", 10_000);
 
     process.kill(server.pid, "SIGTERM");
-    await until(() => server.stderr().includes("Handling signal: term"), 10_000, "the signal log line");
-    await until(() => connectRefused(server.port), 10_000, "the listener to close");
+    await until(() => server.stderr().includes("Handling signal: term"), "the signal log line", 10_000);
+    await until(() => connectRefused(server.port), "the listener to close", 10_000);
     expect(received).not.toContain("done");
 
     client.write("ok"); // completes the request body; the response can finish now
@@ -169,7 +131,7 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
 
       const busy = await runCli({ runtime, args: ["-b", `unix:${socketPath}`, HELLO] });
       expect(busy.code).toBe(1);
-      expect(busy.stderr).toBe(`tricorn: cannot bind unix:${socketPath}: address already in use\n`);
+      expect(busy.stderr).toBe(`tricorn: cannot bind unix:${socketPath}: address already in use; ${IN_USE_FIX}\n`);
 
       await first.stop();
       await leaveStaleSocket(socketPath);
@@ -186,7 +148,7 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
     const server = await serve(runtime, HELLO, ["-b", "127.0.0.1:0", "-b", "127.0.0.1:0"]);
     const listening = () => [...server.stderr().matchAll(/Listening at: http:\/\/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
     // The harness returns at the first Listening line; the second follows.
-    await until(() => listening().length >= 2, 10_000, "a second Listening line");
+    await until(() => listening().length >= 2, "a second Listening line", 10_000);
     const ports = listening();
     expect(ports).toHaveLength(2);
     expect(ports[0]).not.toBe(ports[1]);
@@ -209,17 +171,17 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
     });
     expect(refused).toBe("");
     first.destroy();
-    await until(async () => (await request(server, "/").catch(() => null))?.status === 200, 10_000, "a free slot");
+    await until(async () => (await request(server, "/").catch(() => null))?.status === 200, "a free slot", 10_000);
     expect(server.stderr()).toContain("worker_connections (1) reached");
   });
 
   describe("start-up errors: one line, no stack trace", () => {
     test.each([
-      [["--foo", HELLO], 2, "tricorn: unknown option --foo\n"],
+      [["--foo", HELLO], 2, "tricorn: unknown option --foo (see tricorn --help)\n"],
       [["-w", "abc", HELLO], 2, 'tricorn: --workers: expected a positive integer, got "abc"\n'],
       [["-b", "x:99999", HELLO], 2, 'tricorn: --bind: invalid bind "x:99999": port must be 0-65535\n'],
       [[], 2, "tricorn: missing APP argument (usage: tricorn [OPTIONS] APP; see --help)\n"],
-      [["missing-app.js"], 2, 'tricorn: cannot find app file "missing-app.js"\n'],
+      [["missing-app.js"], 2, `tricorn: cannot find app file "missing-app.js" in ${ROOT}; check the path\n`],
       [[`${HELLO}:nothere`], 3, 'tricorn: app.js has no export "nothere" (exports: default)\n'],
       [["package.json"], 2, 'tricorn: APP file "package.json" must end in .js, .mjs, .cjs, .ts, .mts\n'],
     ])("%j → exit %i", async (args, code, stderr) => {
@@ -252,7 +214,7 @@ describe.each(runtimes)("tricorn on %s", (runtime) => {
       const port = (holder.address() as net.AddressInfo).port;
       try {
         const result = await runCli({ runtime, args: ["-b", `127.0.0.1:${port}`, HELLO] });
-        expect(result.stderr).toBe(`tricorn: cannot bind 127.0.0.1:${port}: address already in use\n`);
+        expect(result.stderr).toBe(`tricorn: cannot bind 127.0.0.1:${port}: address already in use; ${IN_USE_FIX}\n`);
         expect(result.code).toBe(1);
       } finally {
         holder.close();
@@ -294,7 +256,7 @@ async function startEchoServer(runtime: RuntimeName, nodeBundle: string): Promis
   child.stdout?.setEncoding("utf8").on("data", (text: string) => void (out += text));
   child.stderr?.setEncoding("utf8").on("data", (text: string) => void (err += text));
   try {
-    await until(() => /LISTENING http:\/\/127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, 30_000, `${runtime} echo server`);
+    await until(() => /LISTENING http:\/\/127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null, `${runtime} echo server`, 30_000);
   } catch (error) {
     child.kill("SIGKILL");
     throw error;
@@ -332,7 +294,7 @@ function echoSession(
   });
 }
 
-describe.each(runtimes)("socket layer on %s", (runtime) => {
+describe.each(TESTED_RUNTIMES)("socket layer on %s", (runtime) => {
   let server: EchoServer;
   let bundleDir: string;
 
@@ -404,7 +366,7 @@ describe.each(runtimes)("socket layer on %s", (runtime) => {
   test("every connection reports close exactly once", async () => {
     const before = (server.stdout().match(/^CLOSED /gm) ?? []).length;
     for (let i = 0; i < 5; i++) await echoSession(server.port, (s) => s.end("x"));
-    await until(() => (server.stdout().match(/^CLOSED /gm) ?? []).length >= before + 5, 10_000, "5 CLOSED lines");
+    await until(() => (server.stdout().match(/^CLOSED /gm) ?? []).length >= before + 5, "5 CLOSED lines", 10_000);
     const ids = [...server.stdout().matchAll(/^CLOSED (\d+) /gm)].map((m) => m[1]);
     expect(new Set(ids).size).toBe(ids.length);
   });

@@ -12,11 +12,8 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import tls from "node:tls";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { RUNTIMES, runCli, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
-
-const ONLY = process.env.TRICORN_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = RUNTIMES.filter((rt) => !ONLY || ONLY.includes(rt));
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { TESTED_RUNTIMES, runCli, startServersPerTest, type RunningServer, type RuntimeName } from "./harness.ts";
 
 const GATEWAY_APP = "test/fixtures/proxy-app.js";
 const FETCH_APP = "test/fixtures/proxy-fetch-app.js";
@@ -44,15 +41,8 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const started: RunningServer[] = [];
-async function serve(runtime: RuntimeName, app: string, args: string[]): Promise<RunningServer> {
-  const server = await startServer({ runtime, app, args });
-  started.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(started.splice(0).map((server) => server.stop("SIGKILL", 0)));
-});
+const startServer = startServersPerTest();
+const serve = (runtime: RuntimeName, app: string, args: string[]): Promise<RunningServer> => startServer({ runtime, app, args });
 
 interface Answer {
   status: number;
@@ -148,7 +138,7 @@ function silentConnection(port: number): Promise<{ closed: boolean; afterMs: num
 
 const tlsArgs = () => ["--certfile", file("cert.pem"), "--keyfile", file("key.pem")];
 
-describe.each(runtimes)("%s", (runtime) => {
+describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
   test("serves HTTPS: https url scheme, keep-alive, half-close, two workers, plain HTTP refused", async () => {
     const server = await serve(runtime, GATEWAY_APP, [...tlsArgs(), "-w", "2"]);
     expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);

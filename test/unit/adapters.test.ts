@@ -55,7 +55,11 @@ describe("detectInterface", () => {
     expect(() => detectInterface(42, undefined, "app")).toThrow("export app is not an app: expected {fetch} or a function");
     expect(() => detectInterface({})).toThrow(/export default is not an app/);
     expect(() => detectInterface(null)).toThrow(/got null/);
-    expect(() => detectInterface({ fetch: () => new Response() }, "gateway")).toThrow(/interface gateway/);
+    expect(() => detectInterface({ fetch: () => new Response() }, "gateway")).toThrow(
+      "export default is not an app: expected a function (environ, startResponse) (interface gateway), " +
+        "got a fetch app (an object with fetch()); drop --interface gateway",
+    );
+    expect(() => detectInterface({}, "gateway")).toThrow(/got an object without a fetch\(\) method$/);
     expect(() => detectInterface(() => 1, "bogus" as "fetch")).toThrow(/unknown app interface/);
   });
 

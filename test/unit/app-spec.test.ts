@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { AppLoadError, parseAppSpec, pickExport } from "../../core/app-spec.ts";
+import { AppLoadError, locateApp, missingPackage, parseAppSpec, pickExport } from "../../core/app-spec.ts";
 
 describe("parseAppSpec", () => {
   test.each([
@@ -46,5 +46,39 @@ describe("pickExport", () => {
       'app.ts has no default export and no export named "app" (exports: x); name one with src/app.ts:NAME',
     );
     expect(() => pickExport({}, parseAppSpec("app.js"))).toThrow("(it exports nothing)");
+  });
+});
+
+describe("locateApp", () => {
+  const lookup = { resolveFile: (file: string) => (file === "app.js" ? "/srv/app.js" : null), cwd: () => "/srv" };
+
+  test("finds the file and parses the export", () => {
+    expect(locateApp(lookup, "app.js:api")).toEqual({ spec: { file: "app.js", exportName: "api" }, path: "/srv/app.js" });
+  });
+
+  test("a missing file names where it was looked for and the fix", () => {
+    expect(() => locateApp(lookup, "src/app.js")).toThrow(new AppLoadError('cannot find app file "src/app.js" in /srv; check the path'));
+    expect(() => locateApp(lookup, "/opt/app.js")).toThrow(new AppLoadError('cannot find app file "/opt/app.js"; check the path'));
+  });
+});
+
+describe("missingPackage", () => {
+  test.each([
+    // Node and Bun
+    ["Cannot find package 'hono' imported from /srv/app.js", "hono"],
+    ["Cannot find package '@hono/node-server' imported from /srv/app.js", "@hono/node-server"],
+    // Deno
+    ['Import "hono/cors" not a dependency', "hono"],
+    ['Import "@scope/pkg/sub/path.js" not a dependency', "@scope/pkg"],
+    ['Import "npm:hono@4/jsx" not a dependency', "hono"],
+    ['Import "npm:@scope/pkg@1.2" not a dependency', "@scope/pkg"],
+    // not a missing package
+    ["Cannot find module '/srv/nope.js' imported from /srv/app.js", null],
+    ['Module not found "file:///srv/nope.js".', null],
+    ['Import "./nope.js" not a dependency', null],
+    ['Import "jsr:@std/path" not a dependency', null],
+    ["boom while importing", null],
+  ])("%s", (message, name) => {
+    expect(missingPackage(message)).toBe(name);
   });
 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Arbiter } from "../../core/arbiter.ts";
 import type { ArbiterConfig, ArbiterOptions } from "../../core/arbiter.ts";
-import { reusePortWarnings } from "../../core/process.ts";
+import { reusePortSharing, reusePortWarnings } from "../../core/process.ts";
 import { FakeProcessManager, FakeTimers, MemoryLogger, flush } from "./arbiter-fakes.ts";
 import type { FakeWorker } from "./arbiter-fakes.ts";
 
@@ -517,12 +517,28 @@ describe("Arbiter: hooks", () => {
   });
 });
 
+describe("reusePortSharing", () => {
+  it("shares TCP binds with SO_REUSEPORT on Linux only", () => {
+    const tcp = { kind: "tcp", host: "127.0.0.1", port: 0 } as const;
+    expect(reusePortSharing("linux", [tcp, tcp])).toBe("reuseport");
+    expect(reusePortSharing("linux", [tcp, { kind: "unix", path: "/run/a.sock" }])).toBe("none");
+    expect(reusePortSharing("linux", [{ kind: "fd", fd: 3 }])).toBe("none");
+    expect(reusePortSharing("darwin", [tcp])).toBe("none");
+  });
+});
+
 describe("reusePortWarnings", () => {
   it("warns for SO_REUSEPORT sharing unless tcp_migrate_req is 1", () => {
-    expect(reusePortWarnings("reuseport", "1\n")).toEqual([]);
-    expect(reusePortWarnings("cluster", "0\n")).toEqual([]);
-    expect(reusePortWarnings("reuseport", "0\n")[0]).toContain("net.ipv4.tcp_migrate_req is 0");
-    expect(reusePortWarnings("reuseport", null)[0]).toContain("is unavailable");
+    const reads: string[] = [];
+    const file = (text: string) => (path: string) => (reads.push(path), text);
+    expect(reusePortWarnings("reuseport", file("1\n"))).toEqual([]);
+    expect(reads).toEqual(["/proc/sys/net/ipv4/tcp_migrate_req"]);
+    expect(reusePortWarnings("cluster", file("0\n"))).toEqual([]);
+    expect(reusePortWarnings("reuseport", file("0\n"))[0]).toContain("net.ipv4.tcp_migrate_req is 0");
+    const missing = () => {
+      throw new Error("ENOENT");
+    };
+    expect(reusePortWarnings("reuseport", missing)[0]).toContain("is unavailable");
   });
 
   it("the arbiter logs the process layer's warnings at start", async () => {

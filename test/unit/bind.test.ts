@@ -1,7 +1,19 @@
 import { describe, expect, test } from "vitest";
 import {
-  BindError, bindErrorReason, clearStaleUnixSocket, formatBind, listenerUrl, parseBind, type UnixSocketProbe,
+  BindError, bindErrorReason, clearStaleUnixSocket, describeBindFailure, describeFileFailure, formatBind, listenerUrl, parseBind, type UnixSocketProbe,
 } from "../../core/bind.ts";
+
+/** The accepted forms, appended to parse errors that do not name a fix themselves. */
+const FORMS = " (expected HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N)";
+
+function messageOf(run: () => unknown): string {
+  try {
+    run();
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error("did not throw");
+}
 
 describe("parseBind", () => {
   test.each([
@@ -24,23 +36,23 @@ describe("parseBind", () => {
 
   test.each([
     ["x:99999", 'invalid bind "x:99999": port must be 0-65535'],
-    ["127.0.0.1:", `invalid bind "127.0.0.1:": missing port after ':'`],
-    ["127.0.0.1:http", 'invalid bind "127.0.0.1:http": port "http" is not a number'],
-    ["127.0.0.1:-1", 'invalid bind "127.0.0.1:-1": port "-1" is not a number'],
+    ["127.0.0.1:", `invalid bind "127.0.0.1:": missing port after ':'` + FORMS],
+    ["127.0.0.1:http", 'invalid bind "127.0.0.1:http": port "http" is not a number' + FORMS],
+    ["127.0.0.1:-1", 'invalid bind "127.0.0.1:-1": port "-1" is not a number' + FORMS],
     ["::1", 'invalid bind "::1": IPv6 addresses need brackets, e.g. [::1]:8000'],
-    ["[::1", `invalid bind "[::1": missing ']' after IPv6 address`],
-    ["[]:80", 'invalid bind "[]:80": "" is not a valid IPv6 address'],
-    ["[nothex]:80", 'invalid bind "[nothex]:80": "nothex" is not a valid IPv6 address'],
-    ["[::1]x", `invalid bind "[::1]x": unexpected "x" after ']'`],
-    ["300.1.1.1:80", 'invalid bind "300.1.1.1:80": 300.1.1.1 is not a valid IPv4 address'],
-    ["bad host:80", 'invalid bind "bad host:80": "bad host" is not a valid host name'],
-    ["unix:", `invalid bind "unix:": missing socket path after 'unix:'`],
-    ["fd://x", 'invalid bind "fd://x": "x" is not a file descriptor number'],
+    ["[::1", `invalid bind "[::1": missing ']' after IPv6 address` + FORMS],
+    ["[]:80", 'invalid bind "[]:80": "" is not a valid IPv6 address' + FORMS],
+    ["[nothex]:80", 'invalid bind "[nothex]:80": "nothex" is not a valid IPv6 address' + FORMS],
+    ["[::1]x", `invalid bind "[::1]x": unexpected "x" after ']'` + FORMS],
+    ["300.1.1.1:80", 'invalid bind "300.1.1.1:80": 300.1.1.1 is not a valid IPv4 address' + FORMS],
+    ["bad host:80", 'invalid bind "bad host:80": "bad host" is not a valid host name' + FORMS],
+    ["unix:", `invalid bind "unix:": missing socket path after 'unix:'` + FORMS],
+    ["fd://x", 'invalid bind "fd://x": "x" is not a file descriptor number' + FORMS],
     ["http://localhost:80", 'invalid bind "http://localhost:80": unsupported scheme (use HOST:PORT, unix:PATH or fd://N)'],
-    ["", 'invalid bind "": empty address'],
+    ["", 'invalid bind "": empty address' + FORMS],
   ])("rejects %j", (value, message) => {
     expect(() => parseBind(value)).toThrow(BindError);
-    expect(() => parseBind(value)).toThrow(message);
+    expect(messageOf(() => parseBind(value))).toBe(message);
   });
 });
 
@@ -71,10 +83,40 @@ describe("bindErrorReason", () => {
   });
 });
 
+describe("describeBindFailure", () => {
+  const code = (name: string) => Object.assign(new Error(`listen ${name}`), { code: name });
+  test.each([
+    ["127.0.0.1:80", code("EADDRINUSE"), "address already in use; is another server running there? choose another address with -b"],
+    ["127.0.0.1:80", code("EACCES"), "permission denied; choose a port this user may bind (ports below 1024 need privileges)"],
+    ["unix:/run/a.sock", code("EACCES"), "permission denied; choose a socket path in a directory this user may write"],
+    ["192.0.2.1:80", Object.assign(new Error("x"), { name: "AddrNotAvailable" }), "address not available on this machine; bind 0.0.0.0 or one of this host's addresses"],
+    ["nowhere.invalid:80", code("ENOTFOUND"), "host name not found; check the host name, or bind an IP address"],
+    ["fd://9", code("EBADF"), "not an open file descriptor; fd://N must name a listening socket this process inherited"],
+    ["unix:/x", new BindError("/x exists and is not a socket; remove it or choose another path"), "/x exists and is not a socket; remove it or choose another path"],
+    ["127.0.0.1:80", new Error("something odd\nmore"), "something odd"],
+  ])("%s %#", (bind, error, line) => {
+    expect(describeBindFailure(parseBind(bind), error)).toBe(line);
+  });
+});
+
+describe("describeFileFailure", () => {
+  test.each([
+    ["/var/log/x/a.log", Object.assign(new Error("ENOENT"), { code: "ENOENT" }), "no such file or directory; create /var/log/x first or choose another path"],
+    ["/root/a.pid", Object.assign(new Error("x"), { name: "PermissionDenied" }), "permission denied; choose a path this user may write"],
+    ["/tmp", Object.assign(new Error("x"), { code: "EISDIR" }), "is a directory; name a file, not a directory"],
+    ["/dev/full", Object.assign(new Error("x"), { code: "ENOSPC" }), "x"],
+  ])("%s %#", (file, error, line) => {
+    expect(describeFileFailure(file, error)).toBe(line);
+  });
+});
+
 describe("clearStaleUnixSocket", () => {
+  /** A probe over a fake file system: `/tmp` is a directory, `/tmp/a.sock` is `kind`. */
   function fakeProbe(kind: "missing" | "socket" | "other", accepting: boolean) {
     const removed: string[] = [];
-    const probe: UnixSocketProbe = { kind: () => kind, accepting: async () => accepting, remove: (p) => void removed.push(p) };
+    const files: Record<string, "socket" | "other"> = { "/": "other", "/tmp": "other" };
+    if (kind !== "missing") files["/tmp/a.sock"] = kind;
+    const probe: UnixSocketProbe = { kind: (p) => files[p] ?? "missing", accepting: async () => accepting, remove: (p) => void removed.push(p) };
     return { probe, removed };
   }
 
@@ -94,7 +136,17 @@ describe("clearStaleUnixSocket", () => {
 
   test("refuses to touch a regular file", async () => {
     const { probe, removed } = fakeProbe("other", false);
-    await expect(clearStaleUnixSocket("/tmp/a.sock", probe)).rejects.toThrow("/tmp/a.sock exists and is not a socket");
+    await expect(clearStaleUnixSocket("/tmp/a.sock", probe)).rejects.toThrow(
+      new BindError("/tmp/a.sock exists and is not a socket; remove it or choose another path"),
+    );
     expect(removed).toEqual([]);
+  });
+
+  test("names a directory that does not exist (Node would say permission denied)", async () => {
+    const { probe } = fakeProbe("missing", false);
+    await expect(clearStaleUnixSocket("/tmp/gone/a.sock", probe)).rejects.toThrow(
+      new BindError("directory /tmp/gone does not exist; create it or choose another socket path"),
+    );
+    await expect(clearStaleUnixSocket("/b.sock", probe)).resolves.toBeUndefined();
   });
 });

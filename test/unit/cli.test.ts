@@ -68,17 +68,18 @@ describe("option syntax", () => {
 
 describe("errors", () => {
   test.each([
-    [["--foo", "a.js"], "unknown option --foo"],
-    [["--foo=1", "a.js"], "unknown option --foo"],
+    [["--foo", "a.js"], "unknown option --foo (see tricorn --help)"],
+    [["--foo=1", "a.js"], "unknown option --foo (see tricorn --help)"],
     [["--worker", "2", "a.js"], "unknown option --worker (did you mean --workers?)"],
     [["--timout", "2", "a.js"], "unknown option --timout (did you mean --timeout?)"],
-    [["-x", "a.js"], "unknown option -x"],
-    [["-hv", "a.js"], "unknown option -hv"],
-    [["--no-workers", "a.js"], "unknown option --no-workers"],
-    [["--no-help", "a.js"], "unknown option --no-help"],
-    [["a.js", "--workers"], "--workers: missing value"],
-    [["--workers", "--timeout", "3", "a.js"], "--workers: missing value"],
-    [["-b", "-w", "2", "a.js"], "--bind: missing value"],
+    [["-x", "a.js"], "unknown option -x (see tricorn --help)"],
+    [["-hv", "a.js"], "unknown option -hv (see tricorn --help)"],
+    [["--no-workers", "a.js"], "unknown option --no-workers (see tricorn --help)"],
+    [["--no-help", "a.js"], "unknown option --no-help (see tricorn --help)"],
+    [["a.js", "--workers"], "--workers: missing value (usage: --workers INT)"],
+    [["--workers", "--timeout", "3", "a.js"], "--workers: missing value (usage: --workers INT)"],
+    [["-b", "-w", "2", "a.js"], "--bind: missing value (usage: --bind ADDRESS)"],
+    [["a.js", "--log-level"], "--log-level: missing value (usage: --log-level debug|info|warning|error|critical)"],
     [["--no-reuse-port=1", "a.js"], "--no-reuse-port: takes no value"],
     [["--help=yes"], "--help: takes no value"],
     [["a.js", "b.js"], 'unexpected argument "b.js" (only one APP may be given)'],
@@ -89,7 +90,9 @@ describe("errors", () => {
   });
 
   test("TRICORN_CMD_ARGS errors say where they come from", () => {
-    expect(errorOf(["a.js"], { TRICORN_CMD_ARGS: "--nope" })).toBe("unknown option --nope (in TRICORN_CMD_ARGS)");
+    expect(errorOf(["a.js"], { TRICORN_CMD_ARGS: "--nope" })).toBe("unknown option --nope (in TRICORN_CMD_ARGS; see tricorn --help)");
+    expect(errorOf(["a.js"], { TRICORN_CMD_ARGS: "--worker 2" })).toBe("unknown option --worker (in TRICORN_CMD_ARGS; did you mean --workers?)");
+    expect(errorOf(["a.js"], { TRICORN_CMD_ARGS: "-b" })).toBe("--bind (in TRICORN_CMD_ARGS): missing value (usage: --bind ADDRESS)");
     expect(errorOf(["a.js"], { TRICORN_CMD_ARGS: "other.js" })).toBe(
       'TRICORN_CMD_ARGS: unexpected argument "other.js" (give APP on the command line)',
     );

@@ -140,7 +140,7 @@ describe("readConfigObject", () => {
 describe("findConfigFile", () => {
   test("-c must exist; otherwise the first default file present, or none", () => {
     const present = (names: string[]) => ({ resolveFile: (f: string) => (names.includes(f) ? `/srv/${f}` : null) });
-    expect(errorOf(() => findConfigFile(present([]), "my.conf.js"))).toBe('cannot find config file "my.conf.js"');
+    expect(errorOf(() => findConfigFile(present([]), "my.conf.js"))).toBe('cannot find config file "my.conf.js"; check the -c path');
     expect(findConfigFile(present(["my.conf.js"]), "my.conf.js")).toBe("/srv/my.conf.js");
     expect(findConfigFile(present([]), null)).toBeNull();
     expect(findConfigFile(present(["tricorn.config.json", "tricorn.config.js"]), null)).toBe("/srv/tricorn.config.js");
@@ -193,7 +193,7 @@ describe("resolveCommand", () => {
     const notObject = fakeRuntime({ args: ["app.js"], files: { "/srv/tricorn.config.js": { default: [1] } } });
     expect(await asyncErrorOf(() => resolveCommand(notObject.rt))).toBe("tricorn.config.js: the default export must be an object of settings, got [1]");
     const missing = fakeRuntime({ args: ["--config=nope.js", "app.js"] });
-    expect(await asyncErrorOf(() => resolveCommand(missing.rt))).toBe('cannot find config file "nope.js"');
+    expect(await asyncErrorOf(() => resolveCommand(missing.rt))).toBe('cannot find config file "nope.js"; check the -c path');
     const bad = fakeRuntime({ args: ["-c", "x.js", "app.js"], files: { "/srv/x.js": { default: { workers: 0 } } } });
     expect(await asyncErrorOf(() => resolveCommand(bad.rt))).toBe('x.js: workers: expected a positive integer, got "0"');
   });

@@ -221,7 +221,7 @@ describe("openLogs", () => {
     const f = fakeRuntime({ failOpen: "/root/a.log" });
     expect(() => openLogs(f.rt, settingsWith({ accesslog: "/root/a.log" }), { access: true })).toThrow(LogOpenError);
     expect(() => openLogs(f.rt, settingsWith({ accesslog: "/root/a.log" }), { access: true })).toThrow(
-      'cannot open access log "/root/a.log": permission denied',
+      new LogOpenError('cannot open access log "/root/a.log": permission denied; choose a path this user may write'),
     );
   });
 
@@ -233,6 +233,6 @@ describe("openLogs", () => {
     };
     expect(() => logs.reopen()).not.toThrow();
     logs.flush();
-    expect(f.stderr.join("")).toContain(`[ERROR] Reopening logs failed: cannot open access log "/a.log": permission denied\n`);
+    expect(f.stderr.join("")).toContain(`[ERROR] Reopening logs failed: cannot open access log "/a.log": permission denied; choose a path this user may write\n`);
   });
 });
