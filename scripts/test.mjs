@@ -31,6 +31,19 @@ if (build.code !== 0) {
   failed += 1;
 }
 
+// Type checks: tsc over core, adapters, the Node runtime and the tests; deno check over the Deno runtime.
+if (extraArgs.length === 0) {
+  for (const [name, cmd, args] of [
+    ["tsc", bin("tsc"), ["-p", "."]],
+    ["deno check", bin("deno"), ["check", "runtimes/deno/main.ts", "test/deno/core.test.ts"]],
+  ]) {
+    const check = run(cmd, args);
+    console.log(`typecheck (${name}): ${check.code === 0 ? "ok" : "FAILED"}`);
+    if (check.code === 0) passed += 1;
+    else failed += 1;
+  }
+}
+
 // vitest: Node-side unit and end-to-end suites.
 const dir = mkdtempSync(join(tmpdir(), "tricorn-test-"));
 const report = join(dir, "vitest.json");
