@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import os from "node:os";
-import { isMasterMessage, isWorkerMessage } from "../../core/ipc.ts";
+import { isWorkerMessage } from "../../core/ipc.ts";
 import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/process.ts";
 import type { MasterMessage } from "../../core/ipc.ts";
 import type {
@@ -15,9 +15,9 @@ import type {
   ProcessLayer,
   ProcessManager,
   WorkerHost,
-  WorkerSignal,
 } from "../../core/process.ts";
 import type { BindAddress } from "../../core/types.ts";
+import { processListeners } from "../node/process.ts";
 
 /** The parts of Bun's Subprocess used here. */
 interface Subprocess {
@@ -144,8 +144,7 @@ function signalName(signo: number): string {
 
 /** The worker's process layer on Bun (a child spawned with `ipc`). */
 export function createWorkerHost(): WorkerHost {
-  const signals: [string, () => void][] = [];
-  const messageFns: ((message: unknown) => void)[] = [];
+  const { removeAll, ...listeners } = processListeners();
   return {
     pid: process.pid,
     parentPid: () => process.ppid,
@@ -157,21 +156,9 @@ export function createWorkerHost(): WorkerHost {
         // master gone
       }
     },
-    onMessage(fn) {
-      const listener = (message: unknown) => {
-        if (isMasterMessage(message)) fn(message);
-      };
-      messageFns.push(listener);
-      process.on("message", listener);
-    },
-    onMasterGone: (fn) => void process.once("disconnect", fn),
-    onSignal(signal: WorkerSignal, fn: () => void) {
-      process.on(signal, fn);
-      signals.push([signal, fn]);
-    },
+    ...listeners,
     async close() {
-      for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
-      for (const fn of messageFns.splice(0)) process.off("message", fn);
+      removeAll();
       // Bun writes IPC messages from its event loop: give the last ones a turn before exiting.
       await new Promise((resolve) => setTimeout(resolve, 10));
     },

@@ -110,10 +110,39 @@ export function createProcessManager(options: NodeProcessOptions = {}): ProcessM
   };
 }
 
-/** The worker's process layer on Node (cluster worker). */
-export function createWorkerHost(): WorkerHost {
+/**
+ * The part of a {@link WorkerHost} that only listens on `process` (messages
+ * from the master, its disconnect, signals), with a function that removes
+ * every listener again. Shared by Node and Bun, whose `process` behaves alike.
+ */
+export function processListeners(): Pick<WorkerHost, "onMessage" | "onMasterGone" | "onSignal"> & { removeAll(): void } {
   const signals: [string, () => void][] = [];
   const messageFns: ((message: unknown) => void)[] = [];
+  return {
+    onMessage(fn) {
+      const listener = (message: unknown) => {
+        if (isMasterMessage(message)) fn(message);
+      };
+      messageFns.push(listener);
+      process.on("message", listener);
+    },
+    // Node: cluster itself exits the worker right after an unexpected disconnect;
+    // the parent-pid check in core/worker-control.ts covers the rest.
+    onMasterGone: (fn) => void process.once("disconnect", fn),
+    onSignal(signal: WorkerSignal, fn: () => void) {
+      process.on(signal, fn);
+      signals.push([signal, fn]);
+    },
+    removeAll() {
+      for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
+      for (const fn of messageFns.splice(0)) process.off("message", fn);
+    },
+  };
+}
+
+/** The worker's process layer on Node (cluster worker). */
+export function createWorkerHost(): WorkerHost {
+  const { removeAll, ...listeners } = processListeners();
   let pending = 0;
   let flushed: (() => void) | null = null;
   return {
@@ -127,23 +156,9 @@ export function createWorkerHost(): WorkerHost {
         if (pending === 0) flushed?.();
       });
     },
-    onMessage(fn) {
-      const listener = (message: unknown) => {
-        if (isMasterMessage(message)) fn(message);
-      };
-      messageFns.push(listener);
-      process.on("message", listener);
-    },
-    // cluster itself exits the worker right after an unexpected disconnect;
-    // the parent-pid check in core/worker-control.ts covers the rest.
-    onMasterGone: (fn) => void process.once("disconnect", fn),
-    onSignal(signal: WorkerSignal, fn: () => void) {
-      process.on(signal, fn);
-      signals.push([signal, fn]);
-    },
+    ...listeners,
     async close() {
-      for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
-      for (const fn of messageFns.splice(0)) process.off("message", fn);
+      removeAll();
       if (pending > 0) {
         // Let the last messages (boot-error) reach the master; bounded so a dead master cannot hold us.
         await new Promise<void>((resolve) => {
