@@ -104,6 +104,9 @@ Raw per-round numbers (requests, latency percentiles, wrk errors, CPU seconds) a
 
 ## Results
 
+Targets, what dominates the profile where one is not met, and the changes that mattered with
+their before/after figures: [performance.md](performance.md).
+
 ${resultTables(sections)}
 
 **vs native** is the median req/s divided by the median req/s of the runtime's own server running
