@@ -17,7 +17,7 @@ import { parseCommandLine } from "./cli.ts";
 import { WORKER_ENV, WORKER_ID_ENV } from "./ipc.ts";
 import type { ProcessLayer } from "./process.ts";
 import type { Runtime } from "./runtime.ts";
-import { StartupError, bootServer, listenAll } from "./serve.ts";
+import { StartupError, bootServer, checkEngine, listenAll } from "./serve.ts";
 import type { Settings } from "./settings.ts";
 import type { BindAddress, ConnectionAcceptor, Logger, SocketHandlers } from "./types.ts";
 import { runWorker } from "./worker-control.ts";
@@ -117,6 +117,7 @@ export async function runMaster(
   log.info(`Starting tricorn ${VERSION} (${rt.name})`);
   let probed: { binds: BindAddress[]; urls: string[] };
   try {
+    checkEngine(rt, settings);
     probed = await probeBinds(rt, settings, log);
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;

@@ -5,6 +5,7 @@
  * socket.ts, timers.ts, load-app.ts and platform.ts.
  */
 import type { ProcessLayer } from "./process.ts";
+import type { ServeNativeFn } from "./engine.ts";
 import type { BindAddress, ConnectionAcceptor, Listener, Timers } from "./types.ts";
 import type { TlsOptions } from "./tls.ts";
 
@@ -120,6 +121,8 @@ export interface Runtime extends Platform, AppLoader {
   listen: ListenFn;
   /** Spawning and supervising worker processes (arbiter) and the worker side of its IPC. */
   readonly processes: ProcessLayer;
+  /** The runtime's own HTTP server for `--engine native` (core/engine.ts); absent: not available. */
+  serveNative?: ServeNativeFn;
 }
 
 /* Shared by the runtime socket wrappers. */

@@ -9,7 +9,7 @@
  * itself (settings, config file, master or worker) is core/command.ts.
  */
 import { AppLoadError, baseName, locateApp, missingPackage, pickExport } from "./app-spec.ts";
-import type { AppFileLookup } from "./app-spec.ts";
+import type { AppFileLookup, PickedExport } from "./app-spec.ts";
 import { describeBindFailure, formatBind } from "./bind.ts";
 import type { AccessLogger } from "./access-log.ts";
 import { runCli } from "./command.ts";
@@ -18,9 +18,12 @@ import type { AppLoader, Runtime } from "./runtime.ts";
 import { ServerCore, defaultServerOptions } from "./server.ts";
 import type { ServerOptions } from "./server.ts";
 import type { Settings } from "./settings.ts";
-import type { ConnectionAcceptor, Listener, Logger, RequestHandler, SocketHandlers } from "./types.ts";
+import type { BindAddress, ConnectionAcceptor, Listener, Logger, RequestHandler, SocketHandlers } from "./types.ts";
 import { TlsConfigError, describeTlsError, loadTlsOptions, type TlsOptions } from "./tls.ts";
-import { createHandler } from "../adapters/detect.ts";
+import { NATIVE_FETCH_ONLY, nativeServeOptions, nativeSettingsProblem, type NativeListener } from "./engine.ts";
+import { createHandler, detectInterface } from "../adapters/detect.ts";
+import type { FetchApp } from "../adapters/fetch.ts";
+import { createNativeApp } from "../adapters/native.ts";
 import type { HandlerOptions } from "../adapters/detect.ts";
 
 /** A start-up failure: one line for the user and the process exit code. */
@@ -44,13 +47,27 @@ export const EXIT_FAILURE = 1;
  * becomes a one-line {@link StartupError} (exit 2); the stack of an error
  * thrown while importing goes to the log at debug level.
  */
-export async function loadHandler(
+export function loadHandler(
   loader: AppLoader & AppFileLookup,
   app: string,
   iface: Settings["interface"],
   logger: Logger,
   handlerOptions: Partial<HandlerOptions> = {},
 ): Promise<RequestHandler> {
+  return loadApp(loader, app, logger, (picked) => createHandler(picked.value, iface, { ...handlerOptions, logger }, picked.name));
+}
+
+/**
+ * Import APP, pick its export and make something of it with `build`. Every
+ * failure (`build` throwing included) becomes a one-line
+ * {@link StartupError} (exit 2), as in {@link loadHandler}.
+ */
+export async function loadApp<T>(
+  loader: AppLoader & AppFileLookup,
+  app: string,
+  logger: Logger,
+  build: (picked: PickedExport) => T,
+): Promise<T> {
   try {
     const { spec, path } = locateApp(loader, app);
     let namespace: Record<string, unknown>;
@@ -65,7 +82,7 @@ export async function loadHandler(
     }
     const picked = pickExport(namespace, spec);
     try {
-      return createHandler(picked.value, iface, { ...handlerOptions, logger }, picked.name);
+      return build(picked);
     } catch (error) {
       throw new AppLoadError(`${baseName(spec.file)}: ${errorMessage(error)}`);
     }
@@ -151,12 +168,7 @@ export async function listenAll(rt: Runtime, settings: Settings, accept: Connect
       });
     } catch (error) {
       await Promise.allSettled(listeners.map((listener) => listener.close()));
-      const tlsReason = tls === undefined ? null : describeTlsError(error);
-      if (tlsReason !== null) {
-        const files = `certfile ${JSON.stringify(settings.certfile)}, keyfile ${JSON.stringify(settings.keyfile)}`;
-        throw new StartupError(`cannot serve TLS on ${formatBind(bind)}: ${tlsReason} (${files})`, EXIT_FAILURE);
-      }
-      throw new StartupError(`cannot bind ${formatBind(bind)}: ${describeBindFailure(bind, error)}`, EXIT_FAILURE);
+      throw bindFailure(settings, bind, tls, error);
     }
     // Runtimes name what they bound; the scheme is core's business.
     listeners.push(tls === undefined ? listener : { url: listener.url.replace(/^http:/, "https:"), close: () => listener.close() });
@@ -164,10 +176,22 @@ export async function listenAll(rt: Runtime, settings: Settings, accept: Connect
   return listeners;
 }
 
+/** The one-line {@link StartupError} (exit 1) for a bind that failed with `error`. */
+function bindFailure(settings: Settings, bind: BindAddress, tls: TlsOptions | undefined, error: unknown): StartupError {
+  const tlsReason = tls === undefined ? null : describeTlsError(error);
+  if (tlsReason !== null) {
+    const files = `certfile ${JSON.stringify(settings.certfile)}, keyfile ${JSON.stringify(settings.keyfile)}`;
+    return new StartupError(`cannot serve TLS on ${formatBind(bind)}: ${tlsReason} (${files})`, EXIT_FAILURE);
+  }
+  return new StartupError(`cannot bind ${formatBind(bind)}: ${describeBindFailure(bind, error)}`, EXIT_FAILURE);
+}
+
 /** A process that is serving: its listeners and connection server. */
 export interface ServingProcess {
+  /** The core engine's listeners (empty with `--engine native`: the runtime's server owns its sockets). */
   readonly listeners: readonly Listener[];
-  readonly server: ServerCore;
+  /** The core engine's connection server (null with `--engine native`). */
+  readonly server: ServerCore | null;
   /**
    * Graceful stop: close the listeners, close idle connections and let busy
    * ones finish their response; resolves once no connection is left.
@@ -189,7 +213,8 @@ export interface BootOptions {
 
 /**
  * Load the app, create the server and bind every address — the sequence
- * each serving process runs. Throws {@link StartupError}.
+ * each serving process runs, with the engine `settings.engine` names
+ * (core/engine.ts). Throws {@link StartupError}.
  */
 export async function bootServer(
   rt: Runtime,
@@ -198,6 +223,7 @@ export async function bootServer(
   logger: Logger,
   boot: BootOptions = {},
 ): Promise<ServingProcess> {
+  if (settings.engine === "native") return bootNative(rt, settings, app, logger, boot);
   const handler = await loadHandler(rt, app, settings.interface, logger, {
     headerMap: settings.header_map,
     multiprocess: boot.multiprocess ?? false,
@@ -219,7 +245,12 @@ export async function bootServer(
       await server.drain();
       server.stopTimers();
     })());
-  const stop = async () => {
+  return { listeners, server, shutdown, stop: boundedStop(rt, settings, shutdown) };
+}
+
+/** `shutdown` bounded by `graceful_timeout`: resolves false when time ran out. */
+function boundedStop(rt: Runtime, settings: Settings, shutdown: () => Promise<void>): () => Promise<boolean> {
+  return async () => {
     let timer: unknown;
     const timedOut = new Promise<boolean>((resolve) => {
       timer = rt.timers.setTimeout(() => resolve(false), settings.graceful_timeout * 1000);
@@ -228,7 +259,58 @@ export async function bootServer(
     rt.timers.clearTimeout(timer);
     return drained;
   };
-  return { listeners, server, shutdown, stop };
+}
+
+/**
+ * Throw a one-line {@link StartupError} (exit 2) when `settings.engine`
+ * cannot serve with these settings on this runtime (checked by the master
+ * before anything forks, and by every worker). Returns the runtime's native
+ * server for `--engine native`, else undefined.
+ */
+export function checkEngine(rt: Runtime, settings: Settings): Runtime["serveNative"] {
+  if (settings.engine !== "native") return undefined;
+  if (rt.serveNative === undefined) throw new StartupError(`--engine native is not available on ${rt.name}; use --engine core`, EXIT_USAGE);
+  const problem = nativeSettingsProblem(settings);
+  if (problem !== null) throw new StartupError(problem, EXIT_USAGE);
+  return rt.serveNative;
+}
+
+/**
+ * `--engine native`: the runtime's own HTTP server (`rt.serveNative`)
+ * serves the fetch app on every bind; a gateway app, or a setting the
+ * engine cannot honour, is a one-line {@link StartupError}.
+ */
+async function bootNative(rt: Runtime, settings: Settings, app: string, logger: Logger, boot: BootOptions): Promise<ServingProcess> {
+  const serveNative = checkEngine(rt, settings)!;
+  const loaded = await loadApp(rt, app, logger, (picked) => ({
+    value: picked.value,
+    kind: detectInterface(picked.value, settings.interface, picked.name),
+  }));
+  if (loaded.kind === "gateway") throw new StartupError(NATIVE_FETCH_ONLY, EXIT_USAGE);
+  const nativeApp = createNativeApp(loaded.value as FetchApp, {
+    logger,
+    accessLog: boot.accessLog ?? null,
+    requestDone: boot.onRequestDone ?? (() => {}),
+    limitRequestBody: settings.limit_request_body,
+  });
+  const options = nativeServeOptions(settings, loadTls(rt, settings));
+  const served: NativeListener[] = [];
+  for (const bind of settings.bind) {
+    try {
+      served.push(
+        await serveNative(bind, nativeApp, {
+          ...options,
+          onError: (error) => logger.error(`error on ${formatBind(bind)}: ${errorMessage(error)}`),
+        }),
+      );
+    } catch (error) {
+      await Promise.allSettled(served.map((listener) => listener.shutdown()));
+      throw bindFailure(settings, bind, options.tls, error);
+    }
+  }
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = () => (shuttingDown ??= Promise.allSettled(served.map((listener) => listener.shutdown())).then(() => {}));
+  return { listeners: [], server: null, shutdown, stop: boundedStop(rt, settings, shutdown) };
 }
 
 /**

@@ -9,6 +9,7 @@
 import { formatBind, parseBind } from "./bind.ts";
 import { InvalidValue, bool, choice, float, int, list, string } from "./settings-types.ts";
 import { parseNetwork } from "./ip-match.ts";
+import { ENGINES } from "./engine.ts";
 import type { SettingDef, ValueOf } from "./settings-types.ts";
 
 export { SettingError } from "./settings-types.ts";
@@ -212,6 +213,14 @@ export const SETTINGS = {
     default: "auto",
     choices: ["auto", "fetch", "gateway"],
     doc: "App interface: fetch (Hono, {fetch(request)}), gateway ((environ, startResponse)), or auto-detect.",
+    section: MECHANICS,
+  }),
+  engine: choice({
+    flags: ["--engine"],
+    env: ["TRICORN_ENGINE"],
+    default: "core",
+    choices: ENGINES,
+    doc: "HTTP engine of the workers: core (tricorn's own strict parser) or native (the runtime's server: node:http, Deno.serve, Bun.serve; fetch apps only; see docs/architecture.md#engines).",
     section: MECHANICS,
   }),
   server_header: string({

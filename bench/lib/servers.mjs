@@ -40,6 +40,7 @@ const RUNTIME_LABEL = { node: "Node", deno: "Deno", bun: "Bun", python: "Python"
  * @property {Record<string,string>} [env]
  * @property {string} [appLabel]    overrides APPS[app].label when the server inlines its handler
  * @property {string} [appFile]     overrides APPS[app].file likewise
+ * @property {"native"} [engine]    tricorn rows only: `--engine native` (default: the core engine)
  */
 
 /**
@@ -74,6 +75,13 @@ export function serverCatalogue(bins) {
     list.push(t("fetch", ["plain"], nativeFetch[rt]));
     list.push(t("hono", ["plain", "json"], nativeHono[rt]));
     list.push(t("gateway", ["plain"], `${nativeHello[rt]}-w2`, 2));
+    // The same fetch app through the runtime's own HTTP server (docs/architecture.md#engines).
+    list.push({
+      ...t("fetch", ["plain"], nativeFetch[rt]),
+      id: `tricorn-${rt}-fetch-native`,
+      engine: "native",
+      argv: (port) => [...tricornEntry[rt](port, 1, "fetch").slice(0, -1), "--engine", "native", APPS.fetch.file],
+    });
   }
 
   // Node's own servers.
@@ -237,7 +245,8 @@ http {
 
 /** Display label of a server row, e.g. `tricorn (Deno)`, `Bun.serve`. */
 export function serverLabel(def) {
-  const base = def.kind === "tricorn" ? `tricorn (${RUNTIME_LABEL[def.runtime]})` : def.name;
+  const engine = def.engine === "native" ? " --engine native" : "";
+  const base = def.kind === "tricorn" ? `tricorn (${RUNTIME_LABEL[def.runtime]})${engine}` : def.name;
   return def.workers > 1 && def.kind === "tricorn" ? `${base} -w ${def.workers}` : base;
 }
 

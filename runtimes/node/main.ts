@@ -6,7 +6,8 @@ import { runMain } from "../../core/serve.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
 import { processLayer } from "./process.ts";
+import { serveNative } from "./native.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 
-runMain({ ...platform, ...appLoader, timers, listen, processes: processLayer });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, processes: processLayer });
