@@ -24,7 +24,7 @@ import type { Logs } from "./log-files.ts";
 import { errorMessage } from "./logger.ts";
 import { startReloader } from "./reloader.ts";
 import type { Runtime } from "./runtime.ts";
-import { EXIT_FAILURE, EXIT_USAGE, StartupError, loadHandler, loadTls } from "./serve.ts";
+import { EXIT_FAILURE, EXIT_USAGE, StartupError, checkEngine, loadHandler, loadNativeApp, loadTls } from "./serve.ts";
 import { SettingError } from "./settings.ts";
 import type { Settings } from "./settings.ts";
 import { VERSION } from "./version.ts";
@@ -129,10 +129,14 @@ async function checkConfig(rt: Runtime, command: ResolvedCommand, app: string, l
   const { settings } = command;
   try {
     loadTls(rt, settings);
-    await loadHandler(rt, app, settings.interface, logs.logger, {
-      headerMap: settings.header_map,
-      multiprocess: settings.workers > 1,
-    });
+    if (checkEngine(rt, settings) !== undefined) {
+      await loadNativeApp(rt, settings, app, logs.logger);
+    } else {
+      await loadHandler(rt, app, settings.interface, logs.logger, {
+        headerMap: settings.header_map,
+        multiprocess: settings.workers > 1,
+      });
+    }
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     logs.flush();

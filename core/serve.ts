@@ -276,18 +276,26 @@ export function checkEngine(rt: Runtime, settings: Settings): Runtime["serveNati
 }
 
 /**
+ * Import APP for `--engine native`: it must be a fetch app (a gateway app is
+ * a one-line {@link StartupError}). Used when booting and by `--check-config`.
+ */
+export async function loadNativeApp(rt: Runtime, settings: Settings, app: string, logger: Logger): Promise<FetchApp> {
+  const loaded = await loadApp(rt, app, logger, (picked) => ({
+    value: picked.value,
+    kind: detectInterface(picked.value, settings.interface, picked.name),
+  }));
+  if (loaded.kind === "gateway") throw new StartupError(NATIVE_FETCH_ONLY, EXIT_USAGE);
+  return loaded.value as FetchApp;
+}
+
+/**
  * `--engine native`: the runtime's own HTTP server (`rt.serveNative`)
  * serves the fetch app on every bind; a gateway app, or a setting the
  * engine cannot honour, is a one-line {@link StartupError}.
  */
 async function bootNative(rt: Runtime, settings: Settings, app: string, logger: Logger, boot: BootOptions): Promise<ServingProcess> {
   const serveNative = checkEngine(rt, settings)!;
-  const loaded = await loadApp(rt, app, logger, (picked) => ({
-    value: picked.value,
-    kind: detectInterface(picked.value, settings.interface, picked.name),
-  }));
-  if (loaded.kind === "gateway") throw new StartupError(NATIVE_FETCH_ONLY, EXIT_USAGE);
-  const nativeApp = createNativeApp(loaded.value as FetchApp, {
+  const nativeApp = createNativeApp(await loadNativeApp(rt, settings, app, logger), {
     logger,
     accessLog: boot.accessLog ?? null,
     requestDone: boot.onRequestDone ?? (() => {}),

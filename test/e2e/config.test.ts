@@ -25,6 +25,7 @@ beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-config-"));
   fs.writeFileSync(path.join(dir, "app.js"), "export default { fetch: () => new Response('ok\\n') };\n");
   fs.writeFileSync(path.join(dir, "broken-app.js"), "throw new Error('app exploded at import');\n");
+  fs.writeFileSync(path.join(dir, "gateway-app.js"), "export default (environ, startResponse) => { startResponse('200 OK', []); return []; };\n");
   fs.writeFileSync(path.join(dir, "bad.config.js"), "export default { workers: 2, wokers: 3 };\n");
   fs.writeFileSync(path.join(dir, "bad-value.config.mjs"), "export const timeout = 'soon';\n");
   fs.writeFileSync(
@@ -101,6 +102,7 @@ describe.each(TESTED_RUNTIMES)("config files on %s", (runtime: RuntimeName) => {
     [["-c", "bad-value.config.mjs", "app.js"], 'tricorn: bad-value.config.mjs: timeout: expected a non-negative integer, got "soon"'],
     [["-c", "missing.config.js", "app.js"], 'tricorn: cannot find config file "missing.config.js"; check the -c path'],
     [["broken-app.js"], 'tricorn: cannot load app "broken-app.js": app exploded at import'],
+    [["--engine", "native", "gateway-app.js"], "tricorn: --engine native serves fetch apps only; drop --engine native or export a fetch app"],
   ])("--check-config %j fails with one line and exit 2", async (args, message) => {
     const result = await runCli({ runtime, args: ["--check-config", ...args], cwd: dir });
     expect(result.code).toBe(2);
