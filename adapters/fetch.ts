@@ -8,13 +8,15 @@
  * directly from the parsed head; a real `Request` is only built when an app
  * touches something else (signal, clone(), formData(), …).
  *
- * Responses: a null body is sent at once; otherwise the body stream is read
+ * Responses: a null body, or a string/bytes body the runtime still holds as
+ * such (adapters/static-body.ts), is sent at once; otherwise the body stream is read
  * for a few microtask ticks: if it ends by then, the response goes out in one
  * write with Content-Length; else it streams (chunked) with backpressure, and
  * the stream is cancelled if the client goes away.
  */
 import type { HeaderList, IncomingRequest, Logger, RequestHandler, ResponseWriter } from "../core/types.ts";
 import { LightRequest } from "./request.ts";
+import { staticBody } from "./static-body.ts";
 
 /** Second argument of fetch handlers, shaped like Deno's `ServeHandlerInfo` (Hono sees it as `c.env`). */
 export interface ServeInfo {
@@ -136,6 +138,12 @@ export function sendResponse(response: Response, res: ResponseWriter, isHead: bo
   }
   const headers = headerList(response.headers);
   const reason = response.statusText === "" ? undefined : response.statusText;
+  const whole = staticBody(response);
+  if (whole !== undefined) {
+    if (IMPLIED_TEXT_TYPE && whole.length > 0 && !hasContentType(headers)) headers.push("content-type", "text/plain;charset=utf-8");
+    res.send(response.status, reason, headers, whole);
+    return;
+  }
   const body = response.body;
   if (body === null) {
     res.send(response.status, reason, headers, null);

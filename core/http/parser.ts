@@ -40,6 +40,15 @@ const MAX_CHUNK_LINE = 16 + MAX_CHUNK_EXTENSIONS;
 /** Runs shorter than this are scanned byte by byte; longer ones switch to word-at-a-time. */
 const WORD_MIN = 16;
 
+/** Shared zero-length buffer: an idle connection's parser holds no buffer of its own. */
+const NO_BYTES = new Uint8Array(0);
+/**
+ * One target cache for every parser of the process (JS runs one parse at a
+ * time): clients repeat targets across connections as much as within one,
+ * and an idle connection then carries no cache of its own.
+ */
+const targets = new TargetCache();
+
 const S_IDLE = 0;
 const S_REQUEST_LINE = 1;
 const S_HEADER = 2;
@@ -63,8 +72,8 @@ export class RequestParser {
   private state = S_IDLE;
   private dead: unknown = null;
   private hasDied = false;
-  /** Holds the start of a line cut by a chunk boundary (only that remainder is copied). */
-  private pending = new Uint8Array(0);
+  /** Holds the start of a line cut by a chunk boundary (only that remainder is copied); allocated on first use. */
+  private pending = NO_BYTES;
   private pendingLen = 0;
   /** In S_IDLE: a CR of an empty line was seen, its LF has not arrived yet. */
   private idleCr = false;
@@ -72,7 +81,6 @@ export class RequestParser {
   /** DataView over the array being scanned word-at-a-time ({@link viewOf}), made lazily within one execute(). */
   private dataView: DataView | null = null;
   private viewOf: Uint8Array | null = null;
-  private readonly targets = new TargetCache();
 
   // Per-message state: the head being collected, then framing; reset by complete().
   private readonly head = new HeadBuilder();
@@ -345,7 +353,7 @@ export class RequestParser {
     checkTargetForm(method, buf, targetStart, targetEnd);
     this.head.versionMinor = versionMinor;
     this.head.method = method;
-    this.head.target = this.targets.string(buf, targetStart, targetEnd);
+    this.head.target = targets.string(buf, targetStart, targetEnd);
     this.state = S_HEADER;
     return next;
   }

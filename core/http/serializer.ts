@@ -11,12 +11,16 @@
  *   written separately to avoid copying them.
  * - Header names/values from apps are validated while they are copied (single
  *   pass), so CR/LF injection throws {@link ResponseError} before any byte is sent.
+ * - A head with the same status and header strings as a recent one is copied
+ *   from the {@link HeadCache} instead (already validated); Date, Server and the
+ *   blank line leave as one array rebuilt once a second.
  * - Framing decisions (length, chunked, close-delimited, none) are published in
  *   the serializer's `framing`/`length`/`close` fields after each head, so no
  *   result object is allocated per response.
  */
 import type { HeaderList, Socket } from "../types.ts";
 import type { DateCache } from "./date.ts";
+import { HeadCache } from "./head-cache.ts";
 import { reasonPhrase } from "./status.ts";
 
 /** An invalid response from the app (bad status, header, length). The connection answers 500. */
@@ -32,6 +36,11 @@ export const FRAMING_LENGTH = 1;
 export const FRAMING_CHUNKED = 2;
 /** Body delimited by closing the connection (HTTP/1.0 streaming without a length). */
 export const FRAMING_CLOSE = 3;
+
+/** Bits returned by writeHeaderLines: the app sent `Connection: close` / its own Date / its own Server. */
+const FOUND_CLOSE = 1;
+const FOUND_DATE = 2;
+const FOUND_SERVER = 4;
 
 /** Bodies larger than this are written in their own socket write instead of being copied. */
 export const COPY_LIMIT = 16 * 1024;
@@ -120,6 +129,12 @@ export class ResponseSerializer {
   private readonly dates: DateCache;
   private readonly serverLine: Uint8Array | null;
   private readonly statusLines: (Uint8Array | undefined)[] = [];
+  private readonly heads = new HeadCache();
+  /** Content-Length found by the last {@link writeHeaderLines} (-1 = none). */
+  private appLength = -1;
+  /** The date line {@link endBytes} was built with. */
+  private endDate: Uint8Array | null = null;
+  private endBytes: Uint8Array = new Uint8Array(0);
 
   /**
    * @param dates shared Date header cache
@@ -264,60 +279,30 @@ export class ResponseSerializer {
     }
     if (status < 200) throw new ResponseError(`informational status ${status} cannot be sent by an app`);
     this.begin();
-    this.writeStatusLine(status, reason);
-
     const single = bodyLength >= 0;
     const noBody = ctx.isHead || status === 204 || status === 304;
-    let appLength = -1;
-    let appClose = false;
-    let hasDate = false;
-    let hasServer = false;
-    const count = headers.length;
-    if ((count & 1) !== 0) throw new ResponseError("header list has an odd number of entries");
-    for (let i = 0; i < count; i += 2) {
-      const name = headers[i];
-      const value = headers[i + 1];
-      if (typeof name !== "string" || typeof value !== "string") {
-        throw new ResponseError(`header ${String(name)} must be a string name with a string value`);
+    let appLength: number;
+    let appClose: boolean;
+    let hasDate: boolean;
+    let hasServer: boolean;
+    const cache = this.heads;
+    if (cache.match(status, reason, headers)) {
+      // Same status and headers as a recent response: copy its validated bytes.
+      this.writeBytes(cache.bytes!);
+      appLength = cache.appLength;
+      appClose = cache.appClose;
+      hasDate = cache.hasDate;
+      hasServer = cache.hasServer;
+    } else {
+      this.writeStatusLine(status, reason);
+      const found = this.writeHeaderLines(status, headers);
+      appLength = this.appLength;
+      appClose = (found & FOUND_CLOSE) !== 0;
+      hasDate = (found & FOUND_DATE) !== 0;
+      hasServer = (found & FOUND_SERVER) !== 0;
+      if (cache.wants(headers)) {
+        cache.store(status, reason, headers, this.buf.slice(this.start, this.pos), appLength, appClose, hasDate, hasServer);
       }
-      switch (name.length) {
-        case 4:
-          if (isName(name, "date")) hasDate = true;
-          break;
-        case 6:
-          if (isName(name, "server")) hasServer = true;
-          break;
-        case 10:
-          if (isName(name, "connection")) {
-            if (hasToken(value, "close")) appClose = true;
-            this.checkValue(value, name);
-            continue; // hop-by-hop: tricorn writes its own Connection header
-          }
-          if (isName(name, "keep-alive")) {
-            this.checkValue(value, name);
-            continue;
-          }
-          break;
-        case 14:
-          if (isName(name, "content-length")) {
-            const n = parseLength(value);
-            if (n < 0 || (appLength >= 0 && n !== appLength)) {
-              throw new ResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
-            }
-            const repeated = appLength >= 0;
-            appLength = n;
-            if (repeated || status === 204) continue;
-          }
-          break;
-        case 17:
-          if (isName(name, "transfer-encoding")) {
-            // Framing is tricorn's job: the app's value is replaced by our own.
-            this.checkValue(value, name);
-            continue;
-          }
-          break;
-      }
-      this.writeHeaderLine(name, value);
     }
 
     let framing: number;
@@ -352,13 +337,96 @@ export class ResponseSerializer {
 
     if (close) this.writeBytes(CONNECTION_CLOSE);
     else if (ctx.versionMinor === 0) this.writeBytes(CONNECTION_KEEP_ALIVE);
-    if (!hasDate) this.writeBytes(this.dates.line());
-    if (!hasServer && this.serverLine !== null) this.writeBytes(this.serverLine);
-    this.writeBytes(CRLF);
+    if (!hasDate && !hasServer) {
+      this.writeBytes(this.dateServerEnd());
+    } else {
+      if (!hasDate) this.writeBytes(this.dates.line());
+      if (!hasServer && this.serverLine !== null) this.writeBytes(this.serverLine);
+      this.writeBytes(CRLF);
+    }
 
     this.framing = framing;
     this.length = length;
     this.close = close;
+  }
+
+  /**
+   * `Date`, `Server` (when configured) and the blank line ending a head, as
+   * one array rebuilt when the date line changes (once a second).
+   */
+  private dateServerEnd(): Uint8Array {
+    const date = this.dates.line();
+    if (date !== this.endDate) {
+      const server = this.serverLine;
+      const serverLength = server === null ? 0 : server.length;
+      const end = new Uint8Array(date.length + serverLength + 2);
+      end.set(date, 0);
+      if (server !== null) end.set(server, date.length);
+      end[end.length - 2] = 0x0d;
+      end[end.length - 1] = 0x0a;
+      this.endDate = date;
+      this.endBytes = end;
+    }
+    return this.endBytes;
+  }
+
+  /**
+   * Validates and copies the app's header lines, leaving out hop-by-hop and
+   * framing headers tricorn writes itself. Sets {@link appLength}; returns
+   * FOUND_* bits for `Connection: close`, Date and Server.
+   */
+  private writeHeaderLines(status: number, headers: HeaderList): number {
+    let appLength = -1;
+    let found = 0;
+    const count = headers.length;
+    if ((count & 1) !== 0) throw new ResponseError("header list has an odd number of entries");
+    for (let i = 0; i < count; i += 2) {
+      const name = headers[i];
+      const value = headers[i + 1];
+      if (typeof name !== "string" || typeof value !== "string") {
+        throw new ResponseError(`header ${String(name)} must be a string name with a string value`);
+      }
+      switch (name.length) {
+        case 4:
+          if (isName(name, "date")) found |= FOUND_DATE;
+          break;
+        case 6:
+          if (isName(name, "server")) found |= FOUND_SERVER;
+          break;
+        case 10:
+          if (isName(name, "connection")) {
+            if (hasToken(value, "close")) found |= FOUND_CLOSE;
+            this.checkValue(value, name);
+            continue; // hop-by-hop: tricorn writes its own Connection header
+          }
+          if (isName(name, "keep-alive")) {
+            this.checkValue(value, name);
+            continue;
+          }
+          break;
+        case 14:
+          if (isName(name, "content-length")) {
+            const n = parseLength(value);
+            if (n < 0 || (appLength >= 0 && n !== appLength)) {
+              throw new ResponseError(`invalid Content-Length ${JSON.stringify(value)}`);
+            }
+            const repeated = appLength >= 0;
+            appLength = n;
+            if (repeated || status === 204) continue;
+          }
+          break;
+        case 17:
+          if (isName(name, "transfer-encoding")) {
+            // Framing is tricorn's job: the app's value is replaced by our own.
+            this.checkValue(value, name);
+            continue;
+          }
+          break;
+      }
+      this.writeHeaderLine(name, value);
+    }
+    this.appLength = appLength;
+    return found;
   }
 
   private writeStatusLine(status: number, reason: string | undefined): void {
@@ -379,8 +447,20 @@ export class ResponseSerializer {
 
   private writeContentLength(length: number): void {
     this.writeBytes(CONTENT_LENGTH);
-    this.writeLatin1(String(length));
-    this.writeBytes(CRLF);
+    let digits = 1;
+    for (let n = length; n >= 10; n = Math.floor(n / 10)) digits++;
+    this.ensure(digits + 2);
+    const buf = this.buf;
+    let at = this.pos + digits;
+    this.pos = at + 2;
+    buf[at] = 0x0d;
+    buf[at + 1] = 0x0a;
+    let n = length;
+    do {
+      const q = Math.floor(n / 10);
+      buf[--at] = 0x30 + n - q * 10;
+      n = q;
+    } while (n > 0);
   }
 
   /** Copies `name: value\r\n`, validating the name as a token and the value as field-content. */

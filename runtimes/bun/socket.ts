@@ -107,7 +107,11 @@ class BunConnection implements Socket {
   }
 
   onData(chunk: Uint8Array): void {
-    if (!this.ending && !this.closed) this.handlers.data(chunk);
+    if (this.ending || this.closed) return;
+    // Bun hands over a Buffer; as a plain Uint8Array core neither needs
+    // `chunk.buffer` (costly on a fresh Buffer) to make a view nor sees a subclass.
+    Object.setPrototypeOf(chunk, Uint8Array.prototype);
+    this.handlers.data(chunk);
   }
 
   onDrain(): void {

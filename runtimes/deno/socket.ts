@@ -1,14 +1,18 @@
 /**
  * Deno listener: `Deno.listen` (`Deno.listenTls` with TLS options) accept
  * loop, and each `Deno.Conn` wrapped as a core {@link Socket} with a read
- * loop (paused through a gate) and a write queue drained by a single writer
- * loop (`conn.write` may write partially).
+ * loop (paused through a gate). Writes go straight to `conn.write` when no
+ * write is in flight (Deno sends eagerly, so a small response usually leaves
+ * at once); otherwise they queue behind it, merged, and partial writes are
+ * continued from the settled promise — no async function per write.
  */
 import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
 import { LINGER_MS, READ_CHUNK_SIZE, READ_COPY_THRESHOLD, WRITE_HIGH_WATER_MARK } from "../../core/runtime.ts";
 import type { ListenFn } from "../../core/runtime.ts";
 import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/types.ts";
 
+/** Read buffer of a connection between bulk reads (an idle keep-alive connection holds one). */
+const IDLE_READ_SIZE = 4 * 1024;
 /** Queued chunks are merged into one `conn.write` up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
 
@@ -20,9 +24,12 @@ class DenoSocket implements Socket {
   readonly localPort: number;
   readonly encrypted: boolean;
   private handlers!: SocketHandlers;
+  /** Chunks waiting behind the write in flight. */
   private queue: Uint8Array[] = [];
+  /** Bytes not yet taken by the kernel: the rest of the write in flight plus the queue. */
   private queued = 0;
-  private writing = false;
+  /** The bytes of the `conn.write` in flight, or null when none is. */
+  private inflight: Uint8Array | null = null;
   private needDrain = false;
   private paused = false;
   private gate: PromiseWithResolvers<void> | null = null;
@@ -51,9 +58,12 @@ class DenoSocket implements Socket {
 
   write(chunk: Uint8Array): boolean {
     if (this.closed || this.ending) return true; // connection is over for core; drop
-    this.queue.push(chunk);
+    if (chunk.length === 0) return !this.needDrain;
     this.queued += chunk.length;
-    if (!this.writing) void this.writeLoop();
+    // No write in flight: hand the chunk to the kernel now (Deno tries the send
+    // right away, so a small response usually leaves inside this call).
+    if (this.inflight === null) this.send(chunk);
+    else this.queue.push(chunk);
     if (this.queued <= WRITE_HIGH_WATER_MARK) return true;
     this.needDrain = true;
     return false;
@@ -76,7 +86,7 @@ class DenoSocket implements Socket {
     if (this.ending || this.closed) return;
     this.ending = true;
     this.resume(); // keep reading so the peer's FIN is seen while lingering
-    if (!this.writing) this.finishEnd();
+    if (this.inflight === null) this.finishEnd();
   }
 
   destroy(error?: unknown): void {
@@ -84,6 +94,7 @@ class DenoSocket implements Socket {
     this.closed = true;
     if (this.lingerTimer !== undefined) clearTimeout(this.lingerTimer);
     this.queue = [];
+    this.inflight = null;
     this.resume();
     try {
       this.conn.close();
@@ -106,7 +117,11 @@ class DenoSocket implements Socket {
   }
 
   private async readLoop(): Promise<void> {
-    let buffer = new Uint8Array(READ_CHUNK_SIZE);
+    // Every connection waits in `conn.read` with a buffer of its own, so an idle
+    // one holds only a small buffer; a read that fills it switches to big
+    // buffers until reads get small again.
+    const small = new Uint8Array(IDLE_READ_SIZE);
+    let buffer = small;
     try {
       while (!this.closed) {
         if (this.gate) await this.gate.promise;
@@ -117,7 +132,8 @@ class DenoSocket implements Socket {
         if (this.ending) continue; // lingering: drop what the peer still sends
         let chunk: Uint8Array;
         if (n < READ_COPY_THRESHOLD) {
-          chunk = buffer.slice(0, n); // copy small reads, reuse the big buffer
+          chunk = buffer.slice(0, n); // copy small reads, reuse the buffer
+          buffer = n === buffer.length ? new Uint8Array(READ_CHUNK_SIZE) : small;
         } else {
           chunk = buffer.subarray(0, n); // hand the buffer over (core may keep views)
           buffer = new Uint8Array(READ_CHUNK_SIZE);
@@ -133,30 +149,44 @@ class DenoSocket implements Socket {
     }
     if (this.closed) return;
     this.readEnded = true;
-    if (this.ending && !this.writing) this.destroy();
+    if (this.ending && this.inflight === null) this.destroy();
     else if (!this.ending) this.handlers.end();
   }
 
-  private async writeLoop(): Promise<void> {
-    this.writing = true;
+  /** Starts one `conn.write`; {@link written} continues when it settles (no async function per write). */
+  private send(chunk: Uint8Array): void {
+    this.inflight = chunk;
+    let pending: Promise<number>;
     try {
-      while (this.queue.length > 0 && !this.closed) {
-        const chunk = this.takeQueued();
-        for (let off = 0; off < chunk.length; ) off += await this.conn.write(chunk.subarray(off));
-        this.queued -= chunk.length;
-        if (this.needDrain && this.queued <= WRITE_HIGH_WATER_MARK && !this.closed) {
-          this.needDrain = false;
-          this.handlers.drain();
-        }
-      }
+      pending = this.conn.write(chunk);
     } catch (error) {
-      this.writing = false;
-      if (!this.closed) this.destroy(isReset(error) ? undefined : error);
+      pending = Promise.reject(error);
+    }
+    pending.then(this.written, this.writeFailed);
+  }
+
+  /** A `conn.write` took `n` bytes (possibly fewer than asked). */
+  private readonly written = (n: number): void => {
+    const chunk = this.inflight;
+    if (chunk === null || this.closed) return;
+    this.queued -= n;
+    if (n < chunk.length) {
+      this.send(chunk.subarray(n));
       return;
     }
-    this.writing = false;
-    if (this.ending) this.finishEnd();
-  }
+    if (this.queue.length > 0) this.send(this.takeQueued());
+    else this.inflight = null;
+    if (this.needDrain && this.queued <= WRITE_HIGH_WATER_MARK) {
+      this.needDrain = false;
+      this.handlers.drain();
+    }
+    if (this.inflight === null && this.ending) this.finishEnd();
+  };
+
+  private readonly writeFailed = (error: unknown): void => {
+    this.inflight = null;
+    if (!this.closed) this.destroy(isReset(error) ? undefined : error);
+  };
 
   /** Next bytes to write: the head chunk, or several small ones merged into one buffer. */
   private takeQueued(): Uint8Array {

@@ -2,6 +2,7 @@
  * `tricorn` on Node: assemble this runtime's services and run the command
  * (core/serve.ts).
  */
+import { setLatin1Decoder } from "../../core/http/chars.ts";
 import { runMain } from "../../core/serve.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
@@ -10,4 +11,6 @@ import { serveNative } from "./native.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 
+// Node's own latin1 decoder is about twice as fast as the portable paths for header values.
+setLatin1Decoder((bytes, start, end) => Buffer.prototype.latin1Slice.call(bytes, start, end));
 runMain({ ...platform, ...appLoader, timers, listen, serveNative, processes: processLayer });
