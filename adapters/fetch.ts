@@ -45,16 +45,17 @@ export interface FetchOptions {
 }
 
 /** How many non-blocking reads decide between one Content-Length response and streaming. */
-const PROBE_READS = 3;
+export const PROBE_READS = 3;
 /** Microtask ticks a read may take and still count as "ready now". */
 const SOON_TICKS = 6;
-const NOT_READY = Symbol("not ready");
+/** What {@link settleSoon} returns for a promise still pending. */
+export const NOT_READY = Symbol("not ready");
 /**
  * Bun leaves the implied `text/plain;charset=utf-8` of a string body out of
  * `response.headers` (its own server adds it while serializing). Probed once,
  * so complete bodies without a Content-Type get that type there too.
  */
-const IMPLIED_TEXT_TYPE = new Response("x").headers.get("content-type") === null;
+export const IMPLIED_TEXT_TYPE = new Response("x").headers.get("content-type") === null;
 const encoder = new TextEncoder();
 
 class Info implements ServeInfo {
@@ -95,7 +96,8 @@ function hasContentType(headers: HeaderList): boolean {
   return false;
 }
 
-function toBytes(value: unknown): Uint8Array {
+/** A response body chunk as bytes (strings UTF-8 encoded); anything else is a TypeError. */
+export function toBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (typeof value === "string") return encoder.encode(value);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
@@ -103,7 +105,8 @@ function toBytes(value: unknown): Uint8Array {
   throw new TypeError(`response body chunks must be Uint8Arrays, got ${typeof value}`);
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array | null {
+/** The chunks joined into one array (no copy for a single chunk); null when there are none. */
+export function concat(chunks: Uint8Array[]): Uint8Array | null {
   if (chunks.length === 0) return null;
   if (chunks.length === 1) return chunks[0];
   let total = 0;
@@ -118,7 +121,7 @@ function concat(chunks: Uint8Array[]): Uint8Array | null {
 }
 
 /** `p`'s value if it settles within {@link SOON_TICKS} microtask ticks, else NOT_READY (p keeps running). */
-async function settleSoon<T>(p: Promise<T>): Promise<T | typeof NOT_READY> {
+export async function settleSoon<T>(p: Promise<T>): Promise<T | typeof NOT_READY> {
   let value: T | typeof NOT_READY = NOT_READY;
   let failed = false;
   let error: unknown;
@@ -226,7 +229,8 @@ async function streamResponse(
   }
 }
 
-function executionContext(logger: Logger | undefined): ExecutionContext {
+/** The third argument of fetch handlers; `waitUntil` rejections go to `logger`. */
+export function executionContext(logger: Logger | undefined): ExecutionContext {
   return {
     waitUntil(promise: Promise<unknown>): void {
       Promise.resolve(promise).catch((error: unknown) => {

@@ -20,7 +20,10 @@ import type { NativeApp, NativeRequestInfo } from "../core/engine.ts";
 import { HttpError } from "../core/http/errors.ts";
 import { reasonPhrase } from "../core/http/status.ts";
 import type { HeaderList, Logger, RequestHead } from "../core/types.ts";
-import { fetchHandler, headerList, type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo } from "./fetch.ts";
+import {
+  IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, concat, executionContext, fetchHandler, headerList, settleSoon, toBytes,
+  type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo,
+} from "./fetch.ts";
 
 /** Options of {@link createNativeApp}. */
 export interface NativeAppOptions {
@@ -33,14 +36,6 @@ export interface NativeAppOptions {
   limitRequestBody: number;
 }
 
-/** How many non-blocking reads decide between a complete body and a stream (as adapters/fetch.ts). */
-const PROBE_READS = 3;
-/** Microtask ticks a read may take and still count as "ready now". */
-const SOON_TICKS = 6;
-const NOT_READY = Symbol("not ready");
-/** Bun leaves a string body's implied `text/plain;charset=utf-8` out of `response.headers` (see adapters/fetch.ts). */
-const IMPLIED_TEXT_TYPE = new Response("x").headers.get("content-type") === null;
-const encoder = new TextEncoder();
 
 /** The request target (`/path?query`) of an absolute request URL. */
 function targetOf(url: string): string {
@@ -54,15 +49,6 @@ function errorResponse(status: number): Response {
   return new Response(reasonPhrase(status), { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-function executionContext(logger: Logger): ExecutionContext {
-  return {
-    waitUntil(promise: Promise<unknown>): void {
-      Promise.resolve(promise).catch((error: unknown) => logger.error("Error in a waitUntil() promise", error));
-    },
-    passThroughOnException(): void {},
-    props: {},
-  };
-}
 
 function fetchFunction(app: FetchApp): FetchFunction {
   if (typeof app === "function") return app;
@@ -139,38 +125,6 @@ class FetchRecord implements AccessRecord {
   }
 }
 
-function toBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === "string") return encoder.encode(value);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  throw new TypeError(`response body chunks must be Uint8Arrays, got ${typeof value}`);
-}
-
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return out;
-}
-
-/** `p`'s value if it settles within {@link SOON_TICKS} microtask ticks, else NOT_READY (p keeps running). */
-async function settleSoon<T>(p: Promise<T>): Promise<T | typeof NOT_READY> {
-  let value: T | typeof NOT_READY = NOT_READY;
-  let failed = false;
-  let error: unknown;
-  p.then(
-    (v) => void (value = v),
-    (e: unknown) => void ((failed = true), (error = e)),
-  );
-  for (let i = 0; i < SOON_TICKS && value === NOT_READY && !failed; i++) await undefined;
-  if (failed) throw error;
-  return value;
-}
 
 /**
  * `response` with its body counted for the access log: a body complete
@@ -195,7 +149,7 @@ async function countedResponse(response: Response, body: ReadableStream<unknown>
         headers = new Headers(headers);
         headers.set("content-type", "text/plain;charset=utf-8");
       }
-      const whole = chunks.length === 0 ? null : (concat(chunks, bytes) as Uint8Array<ArrayBuffer>);
+      const whole = chunks.length === 0 ? null : (concat(chunks) as Uint8Array<ArrayBuffer>);
       return new Response(whole, { status: response.status, statusText: response.statusText, headers });
     }
     const chunk = toBytes(result.value);

@@ -173,7 +173,7 @@ describe.each(TESTED_RUNTIMES)("tricorn on %s", (runtime) => {
     first.destroy();
     await until(async () => (await request(server, "/").catch(() => null))?.status === 200, "a free slot", 10_000);
     // The worker's log is buffered (flushed at the end of its tick): poll for the line, bounded.
-    await until(() => server.stderr().includes("worker_connections (1) reached"), 10_000, "the worker_connections log line");
+    await until(() => server.stderr().includes("worker_connections (1) reached"), "the worker_connections log line", 10_000);
   });
 
   describe("start-up errors: one line, no stack trace", () => {
