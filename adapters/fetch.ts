@@ -14,6 +14,7 @@
  * write with Content-Length; else it streams (chunked) with backpressure, and
  * the stream is cancelled if the client goes away.
  */
+import { concat, toBytes } from "./bytes.ts";
 import type { HeaderList, IncomingRequest, Logger, RequestHandler, ResponseWriter } from "../core/types.ts";
 import { LightRequest } from "./request.ts";
 import { staticBody } from "./static-body.ts";
@@ -56,7 +57,6 @@ export const NOT_READY = Symbol("not ready");
  * so complete bodies without a Content-Type get that type there too.
  */
 export const IMPLIED_TEXT_TYPE = new Response("x").headers.get("content-type") === null;
-const encoder = new TextEncoder();
 
 class Info implements ServeInfo {
   private readonly req: IncomingRequest;
@@ -94,30 +94,6 @@ export function headerList(headers: Headers): HeaderList {
 function hasContentType(headers: HeaderList): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === "content-type") return true;
   return false;
-}
-
-/** A response body chunk as bytes (strings UTF-8 encoded); anything else is a TypeError. */
-export function toBytes(value: unknown): Uint8Array {
-  if (value instanceof Uint8Array) return value;
-  if (typeof value === "string") return encoder.encode(value);
-  if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-  throw new TypeError(`response body chunks must be Uint8Arrays, got ${typeof value}`);
-}
-
-/** The chunks joined into one array (no copy for a single chunk); null when there are none. */
-export function concat(chunks: Uint8Array[]): Uint8Array | null {
-  if (chunks.length === 0) return null;
-  if (chunks.length === 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 /** `p`'s value if it settles within {@link SOON_TICKS} microtask ticks, else NOT_READY (p keeps running). */

@@ -13,6 +13,7 @@
  * chunks) with write() never called goes out as one response with a computed
  * Content-Length, without a Promise when the app is synchronous.
  */
+import { concat } from "./bytes.ts";
 import { buildEnviron, type Environ, type EnvironOptions } from "../core/environ.ts";
 import type { HeaderList, IncomingRequest, RequestHandler, ResponseWriter } from "../core/types.ts";
 
@@ -96,16 +97,7 @@ function joinChunks(chunks: GatewayChunk[]): GatewayChunk | null {
   let allStrings = true;
   for (let i = 0; i < chunks.length; i++) if (typeof chunks[i] !== "string") allStrings = false;
   if (allStrings) return (chunks as string[]).join("");
-  const parts = chunks.map((c) => (typeof c === "string" ? encoder.encode(c) : c));
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(chunks.map((c) => (typeof c === "string" ? encoder.encode(c) : c)));
 }
 
 function closeBody(body: unknown): void {

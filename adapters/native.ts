@@ -20,8 +20,9 @@ import type { NativeApp, NativeRequestInfo } from "../core/engine.ts";
 import { HttpError } from "../core/http/errors.ts";
 import { reasonPhrase } from "../core/http/status.ts";
 import type { HeaderList, Logger, RequestHead } from "../core/types.ts";
+import { concat, toBytes } from "./bytes.ts";
 import {
-  IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, concat, executionContext, fetchHandler, headerList, settleSoon, toBytes,
+  IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, executionContext, fetchHandler, headerList, settleSoon,
   type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo,
 } from "./fetch.ts";
 
