@@ -3,8 +3,8 @@
  * configuration re-read on HUP, server hooks, and what hooks see of a worker.
  */
 import type { Arbiter } from "./arbiter.ts";
-import type { ProcessManager } from "./process.ts";
-import type { Logger, Timers } from "./types.ts";
+import type { ProcessManager, WorkerProcess } from "./process.ts";
+import type { Logger, TimerHandle, Timers } from "./types.ts";
 
 /** Public facts about one worker, handed to hooks. */
 export interface WorkerInfo {
@@ -83,4 +83,35 @@ export interface ArbiterOptions {
   /** Extra environment for every worker. */
   workerEnv?: Record<string, string>;
   tuning?: ArbiterTuning;
+}
+
+/** The arbiter's bookkeeping for one worker process. */
+export interface WorkerRecord {
+  readonly id: number;
+  readonly proc: WorkerProcess;
+  readonly pid: number;
+  readonly gen: number;
+  lastBeat: number;
+  booted: boolean;
+  /** Asked to be replaced (max_requests); serves on until its replacement booted. */
+  retiring: boolean;
+  /** SIGTERM (or SIGKILL) sent: on its way out. */
+  stopping: boolean;
+  /** SIGABRT sent after a heartbeat timeout. */
+  aborted: boolean;
+  /** SIGKILL sent by us (so "Perhaps out of memory?" would be wrong). */
+  sentKill: boolean;
+  exited: boolean;
+  bootError: string | null;
+  killTimer: TimerHandle | null;
+}
+
+/** The public view of a worker record (hooks, `workers()`). */
+export function info(w: WorkerRecord): WorkerInfo {
+  return { id: w.id, pid: w.pid, generation: w.gen, booted: w.booted };
+}
+
+/** An error's message for a log line. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -27,26 +27,7 @@ import type { ArbiterConfig, ArbiterHooks, ArbiterOptions, ArbiterTuning, Worker
 import type { Logger, TimerHandle, Timers } from "./types.ts";
 
 export type { ArbiterConfig, ArbiterHooks, ArbiterOptions, ArbiterTuning, WorkerInfo } from "./arbiter-types.ts";
-
-interface WorkerRecord {
-  readonly id: number;
-  readonly proc: WorkerProcess;
-  readonly pid: number;
-  readonly gen: number;
-  lastBeat: number;
-  booted: boolean;
-  /** Asked to be replaced (max_requests); serves on until its replacement booted. */
-  retiring: boolean;
-  /** SIGTERM (or SIGKILL) sent: on its way out. */
-  stopping: boolean;
-  /** SIGABRT sent after a heartbeat timeout. */
-  aborted: boolean;
-  /** SIGKILL sent by us (so "Perhaps out of memory?" would be wrong). */
-  sentKill: boolean;
-  exited: boolean;
-  bootError: string | null;
-  killTimer: TimerHandle | null;
-}
+import { info, messageOf, type WorkerRecord } from "./arbiter-types.ts";
 
 type State = "idle" | "running" | "stopping" | "done";
 
@@ -616,12 +597,4 @@ export class Arbiter {
   private hookFailed(name: string, error: unknown): void {
     this.logger.error(`Hook ${name} failed: ${messageOf(error)}`, error);
   }
-}
-
-function info(w: WorkerRecord): WorkerInfo {
-  return { id: w.id, pid: w.pid, generation: w.gen, booted: w.booted };
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
