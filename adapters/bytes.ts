@@ -2,6 +2,8 @@
  * Byte helpers shared by the adapters: turning body chunks into bytes and
  * joining them into one array for a single-write response.
  */
+import { concatBytes } from "../core/bytes.ts";
+
 const encoder = new TextEncoder();
 
 /** A response body chunk as bytes (strings UTF-8 encoded); anything else is a TypeError. */
@@ -15,15 +17,5 @@ export function toBytes(value: unknown): Uint8Array {
 
 /** The chunks joined into one array (no copy for a single chunk); null when there are none. */
 export function concat(chunks: Uint8Array[]): Uint8Array | null {
-  if (chunks.length === 0) return null;
-  if (chunks.length === 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return chunks.length === 0 ? null : concatBytes(chunks);
 }

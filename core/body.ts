@@ -5,6 +5,7 @@
  * reports when too much is buffered (the connection pauses the socket) and the
  * owner is told when the app has caught up (the connection resumes).
  */
+import { concatBytes } from "./bytes.ts";
 import type { RequestBody } from "./types.ts";
 
 /** The connection side of a body: 100-continue and flow control hooks. */
@@ -21,17 +22,6 @@ export const BODY_HIGH_WATER = 64 * 1024;
 const EMPTY_BYTES = new Uint8Array(0);
 const NULL_PROMISE: Promise<null> = Promise.resolve(null);
 const decoder = new TextDecoder();
-
-function concatChunks(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    out.set(chunks[i], at);
-    at += chunks[i].length;
-  }
-  return out;
-}
 
 function toArrayBuffer(bytes: Uint8Array): ArrayBuffer {
   if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer) {
@@ -55,7 +45,7 @@ abstract class BodyBase implements RequestBody {
       chunks.push(chunk);
       total += chunk.length;
     }
-    return chunks.length === 0 ? EMPTY_BYTES : concatChunks(chunks, total);
+    return chunks.length === 0 ? EMPTY_BYTES : concatBytes(chunks, total);
   }
 
   /** Whole (remaining) body as an ArrayBuffer. */
@@ -213,7 +203,7 @@ export class IncomingBody extends BodyBase {
         total += next.length;
       }
     }
-    return chunks.length === 0 ? EMPTY_BYTES : concatChunks(chunks, total);
+    return chunks.length === 0 ? EMPTY_BYTES : concatBytes(chunks, total);
   }
 
   private take(): Uint8Array {
