@@ -20,7 +20,7 @@ export interface CommandLine {
   app: string | null;
 }
 
-/** Environment as a plain lookup (`process.env`, `Deno.env.toObject()`). */
+/** Environment as a plain lookup (the runtime's environment variables). */
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 interface FlagTarget {

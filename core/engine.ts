@@ -3,7 +3,7 @@
  *
  * - `core` (default): tricorn's own parser and connection loop
  *   (core/connection.ts) on top of the runtime's raw sockets.
- * - `native`: the runtime's own HTTP server — `Deno.serve`, `Bun.serve`,
+ * - `native`: the runtime's own HTTP server — Deno's and Bun's serve,
  *   `node:http` — serving a fetch app, under the same arbiter, binds,
  *   signals, heartbeats, max_requests and access log.
  *
@@ -39,7 +39,7 @@ export interface NativeRequestInfo {
  * inside, so runtimes only translate.
  */
 export interface NativeApp {
-  /** For fetch-based servers (`Deno.serve`, `Bun.serve`): answers every request, never rejects. */
+  /** For fetch-based servers (Deno's and Bun's serve): answers every request, never rejects. */
   fetch(request: Request, info: NativeRequestInfo): Response | Promise<Response>;
   /**
    * The same app as a tricorn handler, for servers that are not fetch-based

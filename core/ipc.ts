@@ -1,7 +1,7 @@
 /**
  * Messages between the arbiter (master) and its workers, and the
  * newline-delimited JSON framing used where the runtime has no built-in IPC
- * channel (Deno). Node (cluster) and Bun (`Bun.spawn({ ipc })`) carry these
+ * channel (Deno). Node (cluster) and Bun (spawn with built-in IPC) carry these
  * objects over their own channels.
  *
  * Stopping a worker is done with signals (SIGTERM graceful, SIGKILL now,

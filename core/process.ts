@@ -1,8 +1,8 @@
 /**
  * The process layer as the arbiter and the worker control see it. Each
  * runtime implements these in `runtimes/<rt>/process.ts`: Node with
- * `node:cluster`, Deno with `Deno.Command` and a Unix-socket channel, Bun with
- * `Bun.spawn({ ipc })`. Core code never touches processes, signals or files
+ * `node:cluster`, Deno with its Command API and a Unix-socket channel, Bun with
+ * its spawn API and built-in IPC. Core code never touches processes, signals or files
  * directly.
  */
 import type { MasterMessage, WorkerMessage } from "./ipc.ts";

@@ -56,7 +56,7 @@ export interface Platform {
   /** `"node"`, `"deno"` or `"bun"`. */
   readonly name: string;
   readonly pid: number;
-  /** Command-line arguments after the script (`process.argv.slice(2)`, `Deno.args`). */
+  /** Command-line arguments after the script (what follows the script name). */
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Write text to stderr, synchronously enough that it is not lost on exit. */

@@ -220,7 +220,7 @@ export const SETTINGS = {
     env: ["TRICORN_ENGINE"],
     default: "core",
     choices: ENGINES,
-    doc: "HTTP engine of the workers: core (tricorn's own strict parser) or native (the runtime's server: node:http, Deno.serve, Bun.serve; fetch apps only; see docs/architecture.md#engines).",
+    doc: "HTTP engine of the workers: core (tricorn's own strict parser) or native (the runtime's own HTTP server — node:http, Deno's serve, Bun's serve; fetch apps only; see docs/architecture.md#engines).",
     section: MECHANICS,
   }),
   server_header: string({
@@ -281,7 +281,7 @@ export const SETTINGS = {
     env: ["TRICORN_CA_CERTS"],
     default: null,
     metavar: "FILE",
-    doc: "CA certificates (PEM) that sign client certificates; setting it makes clients present one (see cert_reqs). Not on Deno.",
+    doc: "CA certificates (PEM) that sign client certificates; setting it makes clients present one (see cert_reqs); not supported on Deno",
     section: SSL,
   }),
   cert_reqs: choice({
