@@ -2,7 +2,7 @@
  * Byte helpers shared by the adapters: turning body chunks into bytes and
  * joining them into one array for a single-write response.
  */
-import { concatBytes } from "../core/bytes.ts";
+import { concatBytes } from "../core/http/bytes.ts";
 
 const encoder = new TextEncoder();
 

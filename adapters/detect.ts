@@ -7,7 +7,8 @@
  * - anything else → a clear Error.
  * `--interface fetch|gateway` forces the choice (the app must still fit it).
  */
-import type { Logger, RequestHandler } from "../core/types.ts";
+import type { Logger } from "../core/log/logger.ts";
+import type { RequestHandler } from "../core/server/types.ts";
 import { fetchHandler, type FetchApp } from "./fetch.ts";
 import { gatewayHandler, type GatewayApp, type GatewayOptions } from "./gateway.ts";
 

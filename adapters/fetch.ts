@@ -15,7 +15,9 @@
  * the stream is cancelled if the client goes away.
  */
 import { concat, toBytes } from "./bytes.ts";
-import type { HeaderList, IncomingRequest, Logger, RequestHandler, ResponseWriter } from "../core/types.ts";
+import type { HeaderList } from "../core/http/types.ts";
+import type { IncomingRequest, RequestHandler, ResponseWriter } from "../core/server/types.ts";
+import type { Logger } from "../core/log/logger.ts";
 import { LightRequest } from "./request.ts";
 import { staticBody } from "./static-body.ts";
 

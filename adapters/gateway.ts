@@ -14,8 +14,9 @@
  * Content-Length, without a Promise when the app is synchronous.
  */
 import { concat } from "./bytes.ts";
-import { buildEnviron, type Environ, type EnvironOptions } from "../core/environ.ts";
-import type { HeaderList, IncomingRequest, RequestHandler, ResponseWriter } from "../core/types.ts";
+import { buildEnviron, type Environ, type EnvironOptions } from "../core/server/environ.ts";
+import type { HeaderList } from "../core/http/types.ts";
+import type { IncomingRequest, RequestHandler, ResponseWriter } from "../core/server/types.ts";
 
 /** One piece of a response body. */
 export type GatewayChunk = string | Uint8Array;

@@ -1,13 +1,13 @@
 /**
  * A fetch app prepared for a runtime's own HTTP server (`--engine native`,
- * see core/engine.ts): the {@link NativeApp} that `runtimes/<rt>/native.ts`
+ * see core/server/native-engine.ts): the {@link NativeApp} that `runtimes/<rt>/native.ts`
  * serves. It keeps the promises tricorn makes whatever parses the HTTP:
  *
  * - the app's throw or rejection, or a non-Response result, is logged and
  *   answered 500 (413 for a body over `limit_request_body`);
  * - every response counts towards `max_requests`;
  * - with the access log on, each response gets gunicorn's line, formatted by
- *   core/access-log.ts from a small {@link AccessRecord} built per request.
+ *   core/log/access-log.ts from a small {@link AccessRecord} built per request.
  *   A body without Content-Length is read for a few microtask ticks (as the
  *   core engine does): a complete one is sent whole with its length known,
  *   a stream is passed on chunk by chunk and counted, and logged at its end.
@@ -15,16 +15,14 @@
  * Nothing here runs per request when the access log is off and there is no
  * body limit, beyond calling the app and checking what it returned.
  */
-import type { AccessLogger, AccessRecord } from "../core/access-log.ts";
-import type { NativeApp, NativeRequestInfo } from "../core/engine.ts";
+import type { AccessLogger, AccessRecord } from "../core/log/access-log.ts";
+import type { NativeApp, NativeRequestInfo } from "../core/server/native-engine.ts";
 import { HttpError } from "../core/http/errors.ts";
 import { reasonPhrase } from "../core/http/status.ts";
-import type { HeaderList, Logger, RequestHead } from "../core/types.ts";
+import type { HeaderList, RequestHead } from "../core/http/types.ts";
+import type { Logger } from "../core/log/logger.ts";
 import { concat, toBytes } from "./bytes.ts";
-import {
-  IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, executionContext, fetchHandler, headerList, settleSoon,
-  type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo,
-} from "./fetch.ts";
+import { IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, executionContext, fetchHandler, headerList, settleSoon, type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo } from "./fetch.ts";
 
 /** Options of {@link createNativeApp}. */
 export interface NativeAppOptions {

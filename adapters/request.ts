@@ -7,7 +7,7 @@
  * else (signal, clone(), formData(), cache, …) materializes one real Request
  * on first use and forwards to it.
  */
-import type { IncomingRequest, ResponseWriter } from "../core/types.ts";
+import type { IncomingRequest, ResponseWriter } from "../core/server/types.ts";
 
 const INCOMING = Symbol("tricorn.incoming");
 const RESPONSE = Symbol("tricorn.response");

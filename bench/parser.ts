@@ -15,7 +15,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { setLatin1Decoder } from "../core/http/chars.ts";
 import { RequestParser } from "../core/http/parser.ts";
-import type { RequestHead } from "../core/types.ts";
+import type { RequestHead } from "../core/http/types.ts";
 import { createBuiltinParser } from "./llhttp-harness.ts";
 
 declare const Deno: { version: { deno: string } } | undefined;

@@ -14,19 +14,7 @@ import { machineFacts, toolVersions } from "./lib/machine.mjs";
 import { fmtDuration } from "./lib/markdown.mjs";
 import { writeOutputs } from "./lib/output.mjs";
 import { estimateSeconds, selectServers } from "./lib/plan.mjs";
-import {
-  commandWorks,
-  freePort,
-  killAllSync,
-  machineBusySeconds,
-  pinned,
-  processTree,
-  selfCpuSeconds,
-  startServer,
-  stopServer,
-  treeCpuSeconds,
-  waitReady,
-} from "./lib/procs.mjs";
+import { commandWorks, freePort, killAllSync, machineBusySeconds, pinned, processTree, selfCpuSeconds, startServer, stopServer, treeCpuSeconds, waitReady } from "./lib/procs.mjs";
 import { APPS, SCENARIOS, serverCatalogue, serverLabel, unavailableReason } from "./lib/servers.mjs";
 import { killWrkSync, runWrk } from "./lib/wrk.mjs";
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Writes docs/settings.md from the settings table (core/settings-docs.ts), so
+ * Writes docs/settings.md from the settings table (core/config/settings-docs.ts), so
  * the reference cannot drift from the code; test/unit/settings-docs.test.ts
  * fails when the file is stale.
  *
@@ -17,7 +17,7 @@ const target = path.join(root, "docs", "settings.md");
 
 // Node runs no TypeScript: bundle the generator in memory and import it from a data: URL.
 const result = await build({
-  entryPoints: [path.join(root, "core", "settings-docs.ts")],
+  entryPoints: [path.join(root, "core", "config", "settings-docs.ts")],
   bundle: true,
   platform: "neutral",
   format: "esm",

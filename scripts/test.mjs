@@ -31,14 +31,16 @@ if (build.code !== 0) {
   failed += 1;
 }
 
-// Type checks: tsc over core, adapters, the Node runtime and the tests; deno check over the Deno runtime.
+// Static checks: tsc over core, adapters, the Node runtime and the tests; deno check over the Deno
+// runtime; dependency-cruiser for the layer directions and import cycles (.dependency-cruiser.cjs).
 if (extraArgs.length === 0) {
   for (const [name, cmd, args] of [
     ["tsc", bin("tsc"), ["-p", "."]],
     ["deno check", bin("deno"), ["check", "runtimes/deno/main.ts", "test/deno/core.test.ts"]],
+    ["dependency rules", bin("depcruise"), ["--config", ".dependency-cruiser.cjs", "core", "adapters", "runtimes"]],
   ]) {
     const check = run(cmd, args);
-    console.log(`typecheck (${name}): ${check.code === 0 ? "ok" : "FAILED"}`);
+    console.log(`check (${name}): ${check.code === 0 ? "ok" : "FAILED"}`);
     if (check.code === 0) passed += 1;
     else failed += 1;
   }

@@ -3,7 +3,7 @@
  * response is measurable on the hot path, so the header line is rebuilt at most
  * once per wall-clock second.
  */
-import type { Timers } from "../types.ts";
+import type { Timers } from "../runtime/timers.ts";
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];

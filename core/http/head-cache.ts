@@ -9,7 +9,7 @@
  * app-set Date/Server) is stored with the bytes, since it follows from the
  * same key.
  */
-import type { HeaderList } from "../types.ts";
+import type { HeaderList } from "./types.ts";
 
 /** Header lists longer than this (name and value entries) are never cached. */
 const MAX_ENTRIES = 32;

@@ -4,16 +4,11 @@
  * handling, and settles them into a {@link RequestHead} (RFC 9112 §3, §6, §9;
  * RFC 9110 §7.2, §10.1.1).
  */
-import type { HeaderList, RequestHead } from "../types.ts";
+import type { HeaderList, RequestHead } from "./types.ts";
 import { latin1 } from "./chars.ts";
 import { HttpError } from "./errors.ts";
-import {
-  CONN_CLOSE, CONN_KEEP_ALIVE, EXPECT_CONTINUE, EXPECT_NONE, EXPECT_UNSUPPORTED, TE_CHUNKED_COUNT, TE_LAST_CHUNKED,
-  TE_OTHER, isValidHost, parseContentLength, scanConnection, scanExpect, scanTransferCodings,
-} from "./parse-fields.ts";
-import {
-  FIELD_CONNECTION, FIELD_CONTENT_LENGTH, FIELD_EXPECT, FIELD_HOST, FIELD_TRANSFER_ENCODING, type KnownField,
-} from "./parse-names.ts";
+import { CONN_CLOSE, CONN_KEEP_ALIVE, EXPECT_CONTINUE, EXPECT_NONE, EXPECT_UNSUPPORTED, TE_CHUNKED_COUNT, TE_LAST_CHUNKED, TE_OTHER, isValidHost, parseContentLength, scanConnection, scanExpect, scanTransferCodings } from "./parse-fields.ts";
+import { FIELD_CONNECTION, FIELD_CONTENT_LENGTH, FIELD_EXPECT, FIELD_HOST, FIELD_TRANSFER_ENCODING, type KnownField } from "./parse-names.ts";
 
 /** Collects one request head; {@link build} hands it out and starts afresh. */
 export class HeadBuilder {

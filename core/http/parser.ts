@@ -16,16 +16,12 @@
  * the input was split. A line longer than its limit is refused with the limit's
  * status (414/431) whatever it contains; otherwise its first content error wins.
  */
-import type { HeaderList, ParserEvents, ParserLimits } from "../types.ts";
-import {
-  COLON, CR, FIELD_VALUE_CHAR, HEX_VALUE, HTAB, LF, SP, TARGET_CHAR, TCHAR, latin1, tokenLower,
-} from "./chars.ts";
+import type { HeaderList, ParserEvents, ParserLimits } from "./types.ts";
+import { COLON, CR, FIELD_VALUE_CHAR, HEX_VALUE, HTAB, LF, SP, TARGET_CHAR, TCHAR, latin1, tokenLower } from "./chars.ts";
 import { HttpError } from "./errors.ts";
 import { scanChunkExtensions } from "./parse-chunk.ts";
 import { HeadBuilder, TargetCache, parseVersion } from "./parse-head.ts";
-import {
-  FIELD_CONTENT_LENGTH, FIELD_OTHER, FIELD_TRANSFER_ENCODING, type KnownField, lookupField, methodString,
-} from "./parse-names.ts";
+import { FIELD_CONTENT_LENGTH, FIELD_OTHER, FIELD_TRANSFER_ENCODING, type KnownField, lookupField, methodString } from "./parse-names.ts";
 import { equalWords, skipFieldValueWords, skipTargetWords, wordBits } from "./parse-scan.ts";
 import { checkTargetForm } from "./parse-target.ts";
 

@@ -18,7 +18,8 @@
  *   the serializer's `framing`/`length`/`close` fields after each head, so no
  *   result object is allocated per response.
  */
-import type { HeaderList, Socket } from "../types.ts";
+import type { HeaderList } from "./types.ts";
+import type { Socket } from "../runtime/socket.ts";
 import type { DateCache } from "./date.ts";
 import { HeadCache } from "./head-cache.ts";
 import { reasonPhrase } from "./status.ts";

@@ -1,6 +1,6 @@
 /** Bun app loading: Bun runs JavaScript, TypeScript and CommonJS natively, so this only resolves and imports. */
 import { pathToFileURL } from "node:url";
-import type { AppLoader } from "../../core/runtime.ts";
+import type { AppLoader } from "../../core/runtime/platform.ts";
 import { appLoader as nodeAppLoader } from "../node/load-app.ts";
 
 /** Counter for cache-busting query strings of `fresh` imports. */

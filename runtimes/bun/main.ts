@@ -1,8 +1,8 @@
 /**
  * `tricorn` on Bun: assemble this runtime's services and run the command
- * (core/serve.ts).
+ * (core/command/main.ts).
  */
-import { runMain } from "../../core/serve.ts";
+import { runMain } from "../../core/command/main.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
 import { processLayer } from "./process.ts";

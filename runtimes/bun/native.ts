@@ -7,8 +7,8 @@
  * resolve once in-flight responses ended.
  */
 import fs from "node:fs";
-import { listenerUrl } from "../../core/bind.ts";
-import type { NativeRequestInfo, ServeNativeFn } from "../../core/engine.ts";
+import { listenerUrl } from "../../core/net/bind.ts";
+import type { NativeRequestInfo, ServeNativeFn } from "../../core/server/native-engine.ts";
 
 /** The parts of Bun's HTTP server used here. */
 interface BunServer {

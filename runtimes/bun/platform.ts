@@ -1,10 +1,10 @@
 /**
- * Bun process services (stdio, files, signals, exit) for core/serve.ts:
+ * Bun process services (stdio, files, signals, exit) for the command (core/runtime/platform.ts):
  * Bun implements node:fs, node:tty and `process` like Node, so this is
  * Node's platform (runtimes/node/platform.ts) except for writing.
  */
 import fs from "node:fs";
-import type { Platform } from "../../core/runtime.ts";
+import type { Platform } from "../../core/runtime/platform.ts";
 import { platform as nodePlatform } from "../node/platform.ts";
 
 const encoder = new TextEncoder();

@@ -5,18 +5,11 @@
  */
 import fs from "node:fs";
 import os from "node:os";
-import { isWorkerMessage } from "../../core/ipc.ts";
-import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/process.ts";
-import type { MasterMessage } from "../../core/ipc.ts";
-import type {
-  KillSignal,
-  ListenSharing,
-  MasterSignal,
-  ProcessLayer,
-  ProcessManager,
-  WorkerHost,
-} from "../../core/process.ts";
-import type { BindAddress } from "../../core/types.ts";
+import { isWorkerMessage } from "../../core/arbiter/ipc.ts";
+import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
+import type { MasterMessage } from "../../core/arbiter/ipc.ts";
+import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerHost } from "../../core/arbiter/process.ts";
+import type { BindAddress } from "../../core/net/bind.ts";
 import { processListeners } from "../node/process.ts";
 
 /** The parts of Bun's Subprocess used here. */
@@ -165,7 +158,7 @@ export function createWorkerHost(): WorkerHost {
   };
 }
 
-/** Bun's process layer for core/arbiter-main.ts. */
+/** Bun's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: listenSharing,
   createProcessManager: (binds) => createProcessManager({ binds }),

@@ -6,11 +6,11 @@
  * Buffer, so chunks go to core without copying.
  */
 import fs from "node:fs";
-import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
-import { LINGER_MS, WRITE_HIGH_WATER_MARK } from "../../core/runtime.ts";
-import type { ListenFn } from "../../core/runtime.ts";
-import type { TlsOptions } from "../../core/tls.ts";
-import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/types.ts";
+import { clearStaleUnixSocket, listenerUrl } from "../../core/net/bind.ts";
+import { LINGER_MS, WRITE_HIGH_WATER_MARK } from "../../core/runtime/socket.ts";
+import type { ListenFn } from "../../core/net/listen-types.ts";
+import type { TlsOptions } from "../../core/net/tls.ts";
+import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runtime/socket.ts";
 
 /** The parts of Bun's TCP socket used here. */
 interface BunSocket {

@@ -1,7 +1,7 @@
 /** Deno app loading: Deno runs JavaScript, TypeScript and .cjs natively, so this only resolves and imports. */
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { AppLoader } from "../../core/runtime.ts";
+import type { AppLoader } from "../../core/runtime/platform.ts";
 
 /** Counter for cache-busting query strings of `fresh` imports. */
 let freshImports = 0;

@@ -4,8 +4,8 @@
  * the prepared app (adapters/native.ts) with Deno's own `info`. Graceful
  * stop is `server.shutdown()`: stop accepting, finish in-flight responses.
  */
-import { listenerUrl } from "../../core/bind.ts";
-import type { ServeNativeFn } from "../../core/engine.ts";
+import { listenerUrl } from "../../core/net/bind.ts";
+import type { ServeNativeFn } from "../../core/server/native-engine.ts";
 
 /** An error for a TLS feature Deno cannot provide (core reports its message as is). */
 function tlsUnsupported(message: string): Error {

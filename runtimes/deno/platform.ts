@@ -1,5 +1,5 @@
-/** Deno process services (stdio, files, signals, exit) for core/serve.ts. */
-import type { Platform } from "../../core/runtime.ts";
+/** Deno process services (stdio, files, signals, exit) for the command (core/runtime/platform.ts). */
+import type { Platform } from "../../core/runtime/platform.ts";
 import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 const encoder = new TextEncoder();

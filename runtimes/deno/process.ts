@@ -6,19 +6,11 @@
  * then both sides exchange frames), leaving the workers' stdout and stderr
  * to the app.
  */
-import { FrameDecoder, encodeFrame, isMasterMessage, isWorkerMessage } from "../../core/ipc.ts";
-import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/process.ts";
-import type { MasterMessage, WorkerMessage } from "../../core/ipc.ts";
-import type {
-  KillSignal,
-  ListenSharing,
-  MasterSignal,
-  ProcessLayer,
-  ProcessManager,
-  WorkerHost,
-  WorkerSignal,
-} from "../../core/process.ts";
-import type { BindAddress } from "../../core/types.ts";
+import { FrameDecoder, encodeFrame, isMasterMessage, isWorkerMessage } from "../../core/arbiter/ipc.ts";
+import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
+import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
+import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerHost, WorkerSignal } from "../../core/arbiter/process.ts";
+import type { BindAddress } from "../../core/net/bind.ts";
 
 /** Environment variable giving a worker the name of the master's IPC socket (`@name`: abstract namespace). */
 export const IPC_ENV = "TRICORN_IPC";
@@ -328,7 +320,7 @@ export async function createWorkerHost(id: number): Promise<WorkerHost> {
   };
 }
 
-/** Deno's process layer for core/arbiter-main.ts. */
+/** Deno's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: listenSharing,
   createProcessManager: (binds) => createProcessManager({ binds }),

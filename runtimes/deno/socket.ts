@@ -6,10 +6,10 @@
  * at once); otherwise they queue behind it, merged, and partial writes are
  * continued from the settled promise — no async function per write.
  */
-import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
-import { LINGER_MS, READ_CHUNK_SIZE, READ_COPY_THRESHOLD, WRITE_HIGH_WATER_MARK } from "../../core/runtime.ts";
-import type { ListenFn } from "../../core/runtime.ts";
-import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/types.ts";
+import { clearStaleUnixSocket, listenerUrl } from "../../core/net/bind.ts";
+import { LINGER_MS, READ_CHUNK_SIZE, READ_COPY_THRESHOLD, WRITE_HIGH_WATER_MARK } from "../../core/runtime/socket.ts";
+import type { ListenFn } from "../../core/net/listen-types.ts";
+import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runtime/socket.ts";
 
 /** Read buffer of a connection between bulk reads (an idle keep-alive connection holds one). */
 const IDLE_READ_SIZE = 4 * 1024;

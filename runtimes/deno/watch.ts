@@ -1,10 +1,10 @@
 /**
  * Directory listing and watching for `--reload` on Deno (`Deno.watchFs`,
- * non-recursive: core/reloader.ts walks the tree itself so node_modules and
+ * non-recursive: core/arbiter/reloader.ts walks the tree itself so node_modules and
  * .git are never watched).
  */
 import { basename } from "node:path";
-import type { DirectoryEntry, DirectoryWatch } from "../../core/runtime.ts";
+import type { DirectoryEntry, DirectoryWatch } from "../../core/runtime/platform.ts";
 
 /** Entries of `dir` (symbolic links are not followed). */
 export function listDirectory(dir: string): DirectoryEntry[] {

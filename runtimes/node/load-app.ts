@@ -9,8 +9,8 @@ import fs from "node:fs";
 import { createRequire, register } from "node:module";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { AppLoadError } from "../../core/app-spec.ts";
-import type { AppLoader } from "../../core/runtime.ts";
+import { AppLoadError } from "../../core/config/app-spec.ts";
+import type { AppLoader } from "../../core/runtime/platform.ts";
 
 /** Loader hooks, run by Node in its hooks thread; `__ESBUILD__` is replaced by esbuild's URL. */
 const HOOKS = `

@@ -1,9 +1,9 @@
 /**
  * `tricorn` on Node: assemble this runtime's services and run the command
- * (core/serve.ts).
+ * (core/command/main.ts).
  */
 import { setLatin1Decoder } from "../../core/http/chars.ts";
-import { runMain } from "../../core/serve.ts";
+import { runMain } from "../../core/command/main.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
 import { processLayer } from "./process.ts";

@@ -13,14 +13,16 @@
 import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
-import { listenerUrl } from "../../core/bind.ts";
-import { EMPTY_BODY } from "../../core/body.ts";
-import { dispatchNative } from "../../core/engine.ts";
-import type { NativeApp, NativeExchange, NativeServeOptions, ServeNativeFn } from "../../core/engine.ts";
+import { listenerUrl } from "../../core/net/bind.ts";
+import { EMPTY_BODY } from "../../core/server/body.ts";
+import { dispatchNative } from "../../core/server/native-engine.ts";
+import type { NativeApp, NativeExchange, NativeServeOptions, ServeNativeFn } from "../../core/server/native-engine.ts";
 import { HttpError } from "../../core/http/errors.ts";
 import { reasonPhrase } from "../../core/http/status.ts";
-import type { AccessRecord } from "../../core/access-log.ts";
-import type { BindAddress, HeaderList, RequestBody, RequestHead } from "../../core/types.ts";
+import type { AccessRecord } from "../../core/log/access-log.ts";
+import type { BindAddress } from "../../core/net/bind.ts";
+import type { HeaderList, RequestHead } from "../../core/http/types.ts";
+import type { RequestBody } from "../../core/server/types.ts";
 
 const decoder = new TextDecoder();
 const NULL_CHUNK: Promise<null> = Promise.resolve(null);

@@ -1,7 +1,7 @@
-/** Node process services (stdio, files, signals, exit) for core/serve.ts. */
+/** Node process services (stdio, files, signals, exit) for the command (core/runtime/platform.ts). */
 import fs from "node:fs";
 import tty from "node:tty";
-import type { Platform } from "../../core/runtime.ts";
+import type { Platform } from "../../core/runtime/platform.ts";
 import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 // A closed pipe (`tricorn --help | head`) must not crash the process.

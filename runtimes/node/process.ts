@@ -6,9 +6,9 @@
 import cluster from "node:cluster";
 import type { Worker } from "node:cluster";
 import fs from "node:fs";
-import { isMasterMessage, isWorkerMessage } from "../../core/ipc.ts";
-import type { MasterMessage, WorkerMessage } from "../../core/ipc.ts";
-import type { MasterSignal, ProcessLayer, ProcessManager, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/process.ts";
+import { isMasterMessage, isWorkerMessage } from "../../core/arbiter/ipc.ts";
+import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
+import type { MasterSignal, ProcessLayer, ProcessManager, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/arbiter/process.ts";
 
 /**
  * How the cluster master hands connections to workers. `none`: every worker
@@ -127,7 +127,7 @@ export function processListeners(): Pick<WorkerHost, "onMessage" | "onMasterGone
       process.on("message", listener);
     },
     // Node: cluster itself exits the worker right after an unexpected disconnect;
-    // the parent-pid check in core/worker-control.ts covers the rest.
+    // the parent-pid check in core/arbiter/worker-control.ts covers the rest.
     onMasterGone: (fn) => void process.once("disconnect", fn),
     onSignal(signal: WorkerSignal, fn: () => void) {
       process.on(signal, fn);
@@ -170,7 +170,7 @@ export function createWorkerHost(): WorkerHost {
   };
 }
 
-/** Node's process layer for core/arbiter-main.ts. */
+/** Node's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: () => "cluster",
   createProcessManager: () => createProcessManager(),

@@ -6,11 +6,12 @@
 import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
-import { clearStaleUnixSocket, listenerUrl } from "../../core/bind.ts";
-import { LINGER_MS } from "../../core/runtime.ts";
-import type { ListenFn } from "../../core/runtime.ts";
-import type { TlsOptions } from "../../core/tls.ts";
-import type { BindAddress, ConnectionAcceptor, Socket, SocketHandlers } from "../../core/types.ts";
+import { clearStaleUnixSocket, listenerUrl } from "../../core/net/bind.ts";
+import { LINGER_MS } from "../../core/runtime/socket.ts";
+import type { ListenFn } from "../../core/net/listen-types.ts";
+import type { TlsOptions } from "../../core/net/tls.ts";
+import type { BindAddress } from "../../core/net/bind.ts";
+import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runtime/socket.ts";
 
 /** The wrapper of a net.Socket, stored on it so one set of listener functions serves every socket. */
 const WRAPPER = Symbol("tricorn.socket");

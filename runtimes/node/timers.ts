@@ -1,5 +1,5 @@
 /** Node {@link Timers}: global timers, unref'd so they never keep the process alive. */
-import type { Timers } from "../../core/types.ts";
+import type { Timers } from "../../core/runtime/timers.ts";
 
 type Handle = ReturnType<typeof setTimeout>;
 

@@ -1,12 +1,12 @@
 /**
  * Directory listing and watching for `--reload` on Node (Bun reuses this
  * file: its node:fs implements the same calls). Only single directories are
- * watched; core/reloader.ts walks the tree, so node_modules and .git are
+ * watched; core/arbiter/reloader.ts walks the tree, so node_modules and .git are
  * never watched at all (Node 20's own recursive mode on Linux would watch
  * everything).
  */
 import fs from "node:fs";
-import type { DirectoryEntry, DirectoryWatch } from "../../core/runtime.ts";
+import type { DirectoryEntry, DirectoryWatch } from "../../core/runtime/platform.ts";
 
 /** Entries of `dir` (symbolic links are not followed). */
 export function listDirectory(dir: string): DirectoryEntry[] {

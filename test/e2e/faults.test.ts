@@ -164,22 +164,23 @@ async function waitFor(what: string, check: () => boolean, ms: number, server?: 
   }
 }
 
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/** The port of the master's first `Listening at:` line (the server binds port 0). */
+function listeningPort(server: Server): number | null {
+  const match = /Listening at: https?:\/\/[^\s]*:(\d+) /.exec(server.output);
+  return match ? Number(match[1]) : null;
 }
 
-/** Start a master with `workers` workers and wait until all have booted. */
+/** Start a master with `workers` workers on port 0 and wait until all have booted and it listens. */
 async function startServer(runtime: RuntimeName, workers: number, extra: string[] = [], app = APP): Promise<{ server: Server; port: number }> {
-  const port = await freePort();
-  const server = new Server(runtime, ["-w", String(workers), "-b", `127.0.0.1:${port}`, "--log-level", "debug", ...extra, app]);
-  await waitFor(`${workers} booted workers`, () => server.readyPids().length >= workers || server.code !== undefined, 30_000, server);
+  const server = new Server(runtime, ["-w", String(workers), "-b", "127.0.0.1:0", "--log-level", "debug", ...extra, app]);
+  await waitFor(
+    `${workers} booted workers and the Listening at line`,
+    () => (server.readyPids().length >= workers && listeningPort(server) !== null) || server.code !== undefined,
+    30_000,
+    server,
+  );
   if (server.code !== undefined) throw new Error(`server exited with ${server.code}:\n${server.output}`);
-  return { server, port };
+  return { server, port: listeningPort(server)! };
 }
 
 /* ------------------------------------------------------------------ */
@@ -382,7 +383,7 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
   }, 30_000);
 
   it("an app that throws at import: exit code 3 and the error, no respawn loop", async () => {
-    const server = new Server(runtime, ["-w", "2", "-b", `127.0.0.1:${await freePort()}`, BROKEN_APP]);
+    const server = new Server(runtime, ["-w", "2", "-b", "127.0.0.1:0", BROKEN_APP]);
     const code = await Promise.race([server.exited, sleep(30_000).then(() => "still running")]);
     expect(code, server.output).toBe(3);
     // Exiting at all (bounded above) shows there is no respawn loop. Start-up failed, so the

@@ -1,7 +1,8 @@
 /**
  * Spawning tricorn on Node, Deno and Bun for end-to-end tests: start a server
- * on a free port and wait (bounded) for its `Listening at:` line, run the CLI
- * to completion, and always stop what was started, by PID.
+ * on port 0 and read the bound port from its `Listening at:` line (waiting,
+ * bounded, for it), run the CLI to completion, and always stop what was
+ * started, by PID.
  *
  *   const server = await startServer({ runtime: "deno", app: "examples/hello/app.js" });
  *   await fetch(`http://127.0.0.1:${server.port}/`);

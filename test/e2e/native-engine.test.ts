@@ -12,7 +12,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { NATIVE_FETCH_ONLY } from "../../core/engine.ts";
+import { NATIVE_FETCH_ONLY } from "../../core/worker/engine.ts";
 import { TESTED_RUNTIMES, runCli, signalProcess, startServersPerTest, until, type RuntimeName } from "./harness.ts";
 import { request } from "./http-client.ts";
 

@@ -134,7 +134,7 @@ const npx = (...args: string[]): [string, string[]] => ["npx", ["--offline", "--
 
 describe("npm package", () => {
   test("the tarball ships the entry points and sources, no tests, no runtime dependencies", async () => {
-    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/serve.ts", "adapters/detect.ts", "package.json"]) {
+    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/command/main.ts", "adapters/detect.ts", "package.json"]) {
       expect(tarballFiles).toContain(file);
     }
     expect(tarballFiles.filter((file) => /^(test|bench|scripts)\/|\.test\.ts$|node_modules/.test(file))).toEqual([]);

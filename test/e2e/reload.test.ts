@@ -10,7 +10,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { RELOAD_DEBOUNCE_MS } from "../../core/reloader.ts";
+import { RELOAD_DEBOUNCE_MS } from "../../core/arbiter/reloader.ts";
 import { TESTED_RUNTIMES, startServersPerTest, until, type RuntimeName } from "./harness.ts";
 import { request } from "./http-client.ts";
 

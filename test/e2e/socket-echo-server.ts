@@ -12,9 +12,9 @@
  *   - peer EOF: sends `BYE\n`, then end()
  * stdout gets `LISTENING <url>` once, then `CLOSED <n> <error or ->` per connection.
  */
-import type { ListenFn } from "../../core/runtime.ts";
-import type { Socket, SocketHandlers } from "../../core/types.ts";
-import { parseBind } from "../../core/bind.ts";
+import type { ListenFn } from "../../core/net/listen-types.ts";
+import type { Socket, SocketHandlers } from "../../core/runtime/socket.ts";
+import { parseBind } from "../../core/net/bind.ts";
 
 declare const Deno: unknown;
 declare const Bun: unknown;

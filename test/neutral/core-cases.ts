@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { Hono } from "hono";
 import { HttpError } from "../../core/http/errors.ts";
 import { RequestParser } from "../../core/http/parser.ts";
-import type { ParserLimits } from "../../core/types.ts";
+import type { ParserLimits } from "../../core/http/types.ts";
 import { createHandler } from "../../adapters/detect.ts";
 import { makeServer } from "../unit/connection-helpers.ts";
 import { settle, splitResponses } from "../unit/fake-socket.ts";

@@ -6,17 +6,11 @@
  *   node_modules/.bin/vitest run test/unit/access-log.test.ts
  */
 import { describe, expect, test } from "vitest";
-import {
-  compileAccessFormat,
-  createAccessLogger,
-  escapeLogValue,
-  formatAccessTime,
-  type AccessLogger,
-  type AccessRecord,
-} from "../../core/access-log.ts";
-import { ServerCore } from "../../core/server.ts";
-import { DEFAULT_ACCESS_LOG_FORMAT } from "../../core/settings.ts";
-import type { RequestHandler, RequestHead } from "../../core/types.ts";
+import { compileAccessFormat, createAccessLogger, escapeLogValue, formatAccessTime, type AccessLogger, type AccessRecord } from "../../core/log/access-log.ts";
+import { ServerCore } from "../../core/server/server.ts";
+import { DEFAULT_ACCESS_LOG_FORMAT } from "../../core/config/settings.ts";
+import type { RequestHandler } from "../../core/server/types.ts";
+import type { RequestHead } from "../../core/http/types.ts";
 import { FakeSocket, FakeTimers, MemoryLogger, settle } from "./fake-socket.ts";
 
 const WALL = Date.UTC(2026, 10, 26, 20, 0, 5, 250);

@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { createHandler, detectInterface } from "../../adapters/detect.ts";
 import { fetchHandler, type FetchFunction } from "../../adapters/fetch.ts";
 import { gatewayHandler, parseStatus, type GatewayApp } from "../../adapters/gateway.ts";
-import type { Environ } from "../../core/environ.ts";
-import { ServerCore } from "../../core/server.ts";
-import type { RequestHandler } from "../../core/types.ts";
+import type { Environ } from "../../core/server/environ.ts";
+import { ServerCore } from "../../core/server/server.ts";
+import type { RequestHandler } from "../../core/server/types.ts";
 import { FakeSocket, FakeTimers, MemoryLogger, settle, splitResponses } from "./fake-socket.ts";
 
 function serve(handler: RequestHandler) {

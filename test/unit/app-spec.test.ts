@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { AppLoadError, locateApp, missingPackage, parseAppSpec, pickExport } from "../../core/app-spec.ts";
+import { AppLoadError, locateApp, missingPackage, parseAppSpec, pickExport } from "../../core/config/app-spec.ts";
 
 describe("parseAppSpec", () => {
   test.each([

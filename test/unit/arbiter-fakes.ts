@@ -1,20 +1,12 @@
 /**
- * Fakes for driving core/arbiter.ts and core/worker-control.ts without
+ * Fakes for driving core/arbiter/arbiter.ts and core/arbiter/worker-control.ts without
  * processes or real time: a manual clock, a scripted ProcessManager whose
  * workers are plain objects, a scripted WorkerHost, and a recording logger.
  */
-import type { MasterMessage, WorkerMessage } from "../../core/ipc.ts";
-import type {
-  KillSignal,
-  ListenSharing,
-  MasterSignal,
-  ProcessManager,
-  SpawnOptions,
-  WorkerHost,
-  WorkerProcess,
-  WorkerSignal,
-} from "../../core/process.ts";
-import type { Logger, TimerHandle, Timers } from "../../core/types.ts";
+import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
+import type { KillSignal, ListenSharing, MasterSignal, ProcessManager, SpawnOptions, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/arbiter/process.ts";
+import type { Logger } from "../../core/log/logger.ts";
+import type { TimerHandle, Timers } from "../../core/runtime/timers.ts";
 
 interface FakeTimer {
   id: number;

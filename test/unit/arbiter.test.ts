@@ -3,9 +3,9 @@
  * (worker side: worker-control.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { Arbiter } from "../../core/arbiter.ts";
-import type { ArbiterConfig, ArbiterOptions } from "../../core/arbiter.ts";
-import { reusePortSharing, reusePortWarnings } from "../../core/process.ts";
+import { Arbiter } from "../../core/arbiter/arbiter.ts";
+import type { ArbiterConfig, ArbiterOptions } from "../../core/arbiter/arbiter-types.ts";
+import { reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
 import { FakeProcessManager, FakeTimers, MemoryLogger, flush } from "./arbiter-fakes.ts";
 import type { FakeWorker } from "./arbiter-fakes.ts";
 

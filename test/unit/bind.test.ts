@@ -1,7 +1,5 @@
 import { describe, expect, test } from "vitest";
-import {
-  BindError, bindErrorReason, clearStaleUnixSocket, describeBindFailure, describeFileFailure, formatBind, listenerUrl, parseBind, type UnixSocketProbe,
-} from "../../core/bind.ts";
+import { BindError, bindErrorReason, clearStaleUnixSocket, describeBindFailure, describeFileFailure, formatBind, listenerUrl, parseBind, type UnixSocketProbe } from "../../core/net/bind.ts";
 
 /** The accepted forms, appended to parse errors that do not name a fix themselves. */
 const FORMS = " (expected HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N)";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_BODY, IncomingBody, type BodyOwner } from "../../core/body.ts";
+import { EMPTY_BODY, IncomingBody, type BodyOwner } from "../../core/server/body.ts";
 
 const enc = new TextEncoder();
 

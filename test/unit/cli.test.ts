@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { parseCommandLine, splitShellWords } from "../../core/cli.ts";
-import { SettingError } from "../../core/settings.ts";
+import { parseCommandLine, splitShellWords } from "../../core/config/cli.ts";
+import { SettingError } from "../../core/config/settings.ts";
 
 const parse = (argv: string[], env: Record<string, string> = {}) => parseCommandLine(argv, env);
 

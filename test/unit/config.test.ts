@@ -1,5 +1,5 @@
 /**
- * Config files (core/config-file.ts): validation with the CLI's validators,
+ * Config files (core/config/config-file.ts): validation with the CLI's validators,
  * messages for bad values and unknown names, where the file is found, its
  * place in the precedence order, hooks, JSON, worker hand-over and
  * `--print-config`.
@@ -7,16 +7,9 @@
  *   node_modules/.bin/vitest run test/unit/config.test.ts
  */
 import { describe, expect, test } from "vitest";
-import {
-  DEFAULT_CONFIG_FILES,
-  WORKER_SETTINGS_ENV,
-  findConfigFile,
-  readConfigObject,
-  renderEffectiveSettings,
-  resolveCommand,
-  workerSettingsJson,
-} from "../../core/config-file.ts";
-import { SETTING_ENTRIES, SettingError, defaultSettings } from "../../core/settings.ts";
+import { DEFAULT_CONFIG_FILES, findConfigFile, readConfigObject, renderEffectiveSettings, resolveCommand, workerSettingsJson } from "../../core/config/config-file.ts";
+import { WORKER_SETTINGS_ENV } from "../../core/config/worker-env.ts";
+import { SETTING_ENTRIES, SettingError, defaultSettings } from "../../core/config/settings.ts";
 
 /** The message of the SettingError `run` throws. */
 function errorOf(run: () => unknown): string {

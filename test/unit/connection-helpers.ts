@@ -1,8 +1,8 @@
 /**
  * Shared helpers of the connection tests: a ServerCore on fake sockets and timers.
  */
-import { ServerCore, type ServerCoreInit } from "../../core/server.ts";
-import type { RequestHandler } from "../../core/types.ts";
+import { ServerCore, type ServerCoreInit } from "../../core/server/server.ts";
+import type { RequestHandler } from "../../core/server/types.ts";
 import { FakeSocket, FakeTimers, MemoryLogger } from "./fake-socket.ts";
 
 /** A ServerCore (no Server header) on fake timers; `connect()` opens a fake socket. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ResponseWriter } from "../../core/types.ts";
+import type { ResponseWriter } from "../../core/server/types.ts";
 import { GET, deferred, echo, makeServer } from "./connection-helpers.ts";
 import { settle, splitResponses } from "./fake-socket.ts";
 

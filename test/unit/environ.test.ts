@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { EMPTY_BODY } from "../../core/body.ts";
-import { buildEnviron, decodePath, splitHost, splitTarget } from "../../core/environ.ts";
-import type { HeaderList, IncomingRequest, RequestHead } from "../../core/types.ts";
+import { EMPTY_BODY } from "../../core/server/body.ts";
+import { buildEnviron, decodePath, splitHost, splitTarget } from "../../core/server/environ.ts";
+import type { HeaderList, RequestHead } from "../../core/http/types.ts";
+import type { IncomingRequest } from "../../core/server/types.ts";
 import { MemoryLogger } from "./fake-socket.ts";
 
 function request(target: string, headers: HeaderList, over: Partial<RequestHead> = {}, scheme = "http"): IncomingRequest {

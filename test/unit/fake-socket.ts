@@ -3,7 +3,9 @@
  * that records writes and flow control, {@link FakeTimers} driven by hand and
  * a {@link MemoryLogger}. Used by the connection/adapter unit tests.
  */
-import type { Logger, Socket, SocketHandlers, Timers } from "../../core/types.ts";
+import type { Logger } from "../../core/log/logger.ts";
+import type { Socket, SocketHandlers } from "../../core/runtime/socket.ts";
+import type { Timers } from "../../core/runtime/timers.ts";
 
 const latin1 = new TextDecoder("latin1");
 const encoder = new TextEncoder();

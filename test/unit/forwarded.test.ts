@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { applyForwarded, parseForwarded, parseNode, parseProto, type ForwardedTarget } from "../../core/forwarded.ts";
-import { compileAllowList } from "../../core/ip-match.ts";
+import { applyForwarded, parseForwarded, parseNode, parseProto, type ForwardedTarget } from "../../core/net/forwarded.ts";
+import { compileAllowList } from "../../core/net/ip-match.ts";
 
 const trusted = compileAllowList(["127.0.0.1", "::1", "10.0.0.0/8"]);
 

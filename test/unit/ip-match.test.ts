@@ -1,8 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import {
-  compileAllowList, isIpAddress, isIpv4, isIpv6, isTrustedPeer, parseIpInto, parseIpv4, parseNetwork,
-} from "../../core/ip-match.ts";
+import { compileAllowList, isIpAddress, isIpv4, isIpv6, isTrustedPeer, parseIpInto, parseIpv4, parseNetwork } from "../../core/net/ip-match.ts";
 
 const words = (text: string) => {
   const out = new Uint32Array(4);

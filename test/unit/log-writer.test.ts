@@ -1,16 +1,16 @@
 /**
- * Buffered log writing (core/log-writer.ts) and a process's logs
- * (core/log-files.ts): nothing is written per line, flushes happen on the
+ * Buffered log writing (core/log/log-writer.ts) and a process's logs
+ * (core/log/log-files.ts): nothing is written per line, flushes happen on the
  * timer, past the size threshold, on flush/close and at exit; reopen moves
  * to a new file; colour only on a terminal.
  *
  *   node_modules/.bin/vitest run test/unit/log-writer.test.ts
  */
 import { describe, expect, test } from "vitest";
-import { LOG_FLUSH_MS, BufferedLogWriter } from "../../core/log-writer.ts";
-import { LogOpenError, openLogs } from "../../core/log-files.ts";
-import { defaultSettings } from "../../core/settings.ts";
-import type { Settings } from "../../core/settings.ts";
+import { LOG_FLUSH_MS, BufferedLogWriter } from "../../core/log/log-writer.ts";
+import { LogOpenError, openLogs } from "../../core/log/log-files.ts";
+import { defaultSettings } from "../../core/config/settings.ts";
+import type { Settings } from "../../core/config/settings.ts";
 import { FakeTimers } from "./fake-socket.ts";
 
 /** A sink recording each write call (one entry per write). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { createLogger, errorMessage, formatLogTime } from "../../core/logger.ts";
+import { createLogger, errorMessage, formatLogTime } from "../../core/log/logger.ts";
 
 describe("createLogger", () => {
   const lines: string[] = [];

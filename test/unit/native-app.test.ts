@@ -8,8 +8,8 @@
  *   node_modules/.bin/vitest run test/unit/native-app.test.ts
  */
 import { describe, expect, test } from "vitest";
-import type { AccessLogger, AccessRecord } from "../../core/access-log.ts";
-import type { NativeRequestInfo } from "../../core/engine.ts";
+import type { AccessLogger, AccessRecord } from "../../core/log/access-log.ts";
+import type { NativeRequestInfo } from "../../core/server/native-engine.ts";
 import { createNativeApp } from "../../adapters/native.ts";
 import type { FetchApp } from "../../adapters/fetch.ts";
 import { MemoryLogger } from "./fake-socket.ts";

@@ -5,7 +5,7 @@
  */
 import { HttpError } from "../../core/http/errors.ts";
 import { RequestParser } from "../../core/http/parser.ts";
-import type { HeaderList, ParserLimits, RequestHead } from "../../core/types.ts";
+import type { HeaderList, ParserLimits, RequestHead } from "../../core/http/types.ts";
 
 /** gunicorn's defaults. */
 export const DEFAULT_LIMITS: ParserLimits = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { HttpError } from "../../core/http/errors.ts";
 import { RequestParser } from "../../core/http/parser.ts";
-import type { RequestHead } from "../../core/types.ts";
+import type { RequestHead } from "../../core/http/types.ts";
 import { DEFAULT_LIMITS, bytes, heads, runAllSplits } from "./parser-helpers.ts";
 
 function recorder() {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { RequestHead } from "../../core/types.ts";
+import type { RequestHead } from "../../core/http/types.ts";
 import { bytes, runAllSplits, runParser, splitAt, type ParserEvent } from "./parser-helpers.ts";
 
 const TCHARS = "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";

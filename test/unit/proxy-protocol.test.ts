@@ -1,7 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  MAX_V1_LENGTH, MAX_V2_LENGTH, ProxyHeaderParser, ProxyProtocolError, V2_SIGNATURE, parseV1Line,
-} from "../../core/proxy-protocol.ts";
+import { MAX_V1_LENGTH, MAX_V2_LENGTH, ProxyHeaderParser, ProxyProtocolError, V2_SIGNATURE, parseV1Line } from "../../core/net/proxy-protocol.ts";
 
 const ascii = (text: string) => new Uint8Array(Buffer.from(text, "latin1"));
 const HTTP = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";

@@ -4,9 +4,9 @@
  * local address and scheme, and how bad PROXY headers close connections.
  */
 import { describe, expect, it } from "vitest";
-import { ServerCore, type ServerCoreInit } from "../../core/server.ts";
-import type { IncomingRequest, RequestHandler } from "../../core/types.ts";
-import { V2_SIGNATURE } from "../../core/proxy-protocol.ts";
+import { ServerCore, type ServerCoreInit } from "../../core/server/server.ts";
+import type { IncomingRequest, RequestHandler } from "../../core/server/types.ts";
+import { V2_SIGNATURE } from "../../core/net/proxy-protocol.ts";
 import { FakeSocket, FakeTimers, MemoryLogger, settle, splitResponses } from "./fake-socket.ts";
 
 /** Answers with what the request looked like: `scheme remote:port local:port`. */

@@ -1,11 +1,11 @@
 /**
- * `--reload` watching (core/reloader.ts) over a fake directory tree: which
+ * `--reload` watching (core/arbiter/reloader.ts) over a fake directory tree: which
  * directories are watched, which changes count, and the debounce.
  *
  *   node_modules/.bin/vitest run test/unit/reloader.test.ts
  */
 import { describe, expect, test } from "vitest";
-import { RELOAD_DEBOUNCE_MS, startReloader } from "../../core/reloader.ts";
+import { RELOAD_DEBOUNCE_MS, startReloader } from "../../core/arbiter/reloader.ts";
 import { FakeTimers, MemoryLogger } from "./fake-socket.ts";
 
 /** A directory tree: directory path → entries (a trailing `/` marks a directory). */

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DateCache } from "../../core/http/date.ts";
 import { ResponseError, ResponseSerializer, type ResponseContext } from "../../core/http/serializer.ts";
-import type { HeaderList } from "../../core/types.ts";
+import type { HeaderList } from "../../core/http/types.ts";
 import { FakeSocket, FakeTimers } from "./fake-socket.ts";
 
 const KEEP: ResponseContext = { isHead: false, versionMinor: 1, keepAlive: true };

@@ -1,9 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DateCache, formatHttpDate } from "../../core/http/date.ts";
-import {
-  COPY_LIMIT, FRAMING_CHUNKED, FRAMING_CLOSE, FRAMING_LENGTH, FRAMING_NONE, ResponseError, ResponseSerializer,
-  type ResponseContext,
-} from "../../core/http/serializer.ts";
+import { COPY_LIMIT, FRAMING_CHUNKED, FRAMING_CLOSE, FRAMING_LENGTH, FRAMING_NONE, ResponseError, ResponseSerializer, type ResponseContext } from "../../core/http/serializer.ts";
 import { reasonPhrase } from "../../core/http/status.ts";
 import { FakeSocket, FakeTimers } from "./fake-socket.ts";
 

@@ -8,8 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { renderSettingsMarkdown } from "../../core/settings-docs.ts";
-import { SETTING_ENTRIES } from "../../core/settings.ts";
+import { renderSettingsMarkdown } from "../../core/config/settings-docs.ts";
+import { SETTING_ENTRIES } from "../../core/config/settings.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 

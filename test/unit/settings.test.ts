@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
-import { parseCommandLine, renderHelp } from "../../core/cli.ts";
-import { DEFAULT_ACCESS_LOG_FORMAT, SETTINGS, SETTING_ENTRIES, SettingError, defaultSettings } from "../../core/settings.ts";
-import { VERSION } from "../../core/version.ts";
+import { parseCommandLine, renderHelp } from "../../core/config/cli.ts";
+import { DEFAULT_ACCESS_LOG_FORMAT, SETTINGS, SETTING_ENTRIES, SettingError, defaultSettings } from "../../core/config/settings.ts";
+import { VERSION } from "../../core/config/version.ts";
 
 /** Parse argv + APP and return the SettingError message (fails the test when nothing is thrown). */
 function errorOf(argv: string[], env: Record<string, string> = {}): string {
@@ -187,7 +187,7 @@ describe("--help", () => {
 
 describe("settings reference (Markdown)", () => {
   test("has a heading, flags and default for every setting", async () => {
-    const { renderSettingsMarkdown } = await import("../../core/settings-docs.ts");
+    const { renderSettingsMarkdown } = await import("../../core/config/settings-docs.ts");
     const md = renderSettingsMarkdown();
     for (const [name, def] of SETTING_ENTRIES) {
       expect(md).toContain(`### ${name}\n\n${def.doc}\n`);

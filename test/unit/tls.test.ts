@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TlsConfigError, describeTlsError, loadTlsOptions, type TlsSettings } from "../../core/tls.ts";
+import { TlsConfigError, describeTlsError, loadTlsOptions, type TlsSettings } from "../../core/net/tls.ts";
 
 const CERT = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const KEY = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";

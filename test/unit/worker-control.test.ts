@@ -1,11 +1,11 @@
 /**
- * The worker side of the arbiter protocol (core/worker-control.ts) against a
- * fake WorkerHost and a manual clock, and the IPC framing (core/ipc.ts).
+ * The worker side of the arbiter protocol (core/arbiter/worker-control.ts) against a
+ * fake WorkerHost and a manual clock, and the IPC framing (core/arbiter/ipc.ts).
  */
 import { describe, expect, it } from "vitest";
-import { FrameDecoder, encodeFrame, isWorkerMessage } from "../../core/ipc.ts";
-import { runWorker } from "../../core/worker-control.ts";
-import type { ServingWorker, WorkerSettings } from "../../core/worker-control.ts";
+import { FrameDecoder, encodeFrame, isWorkerMessage } from "../../core/arbiter/ipc.ts";
+import { runWorker } from "../../core/arbiter/worker-control.ts";
+import type { ServingWorker, WorkerSettings } from "../../core/arbiter/worker-control.ts";
 import { FakeHost, FakeTimers, MemoryLogger, flush } from "./arbiter-fakes.ts";
 
 const WORKER_SETTINGS: WorkerSettings = { timeout: 30, gracefulTimeout: 30, maxRequests: 0, maxRequestsJitter: 0 };

@@ -1,0 +1,598 @@
+/**
+ * The arbiter (master process logic), gunicorn's `Arbiter` re-thought for
+ * event loops. It keeps `workers` worker processes alive, replaces dead ones
+ * (backing off when they die repeatedly), kills workers whose heartbeat stops
+ * (`timeout`), and reacts to signals:
+ *
+ * | signal          | action                                                        |
+ * | --------------- | ------------------------------------------------------------- |
+ * | TERM, INT, QUIT | graceful stop (SIGTERM workers, SIGKILL after graceful_timeout); a second one stops at once |
+ * | HUP             | reload: start a full new set, wait until all booted, then gracefully stop the old set (without port sharing: stop first, then start) |
+ * | TTIN / TTOU     | one worker more / fewer (never below 1)                       |
+ * | USR1            | reopen log files, here and in the workers                     |
+ *
+ * A worker that dies before reporting "booted" (its app failed to import, or
+ * it could not bind) halts the master with exit code 3 — except during a
+ * reload, where the new set is dropped and the old workers keep serving.
+ *
+ * Pure logic: processes, signals, files and time come in through
+ * {@link ProcessManager} and {@link Timers}, so tests drive it with fakes.
+ */
+import { describeFileFailure } from "../net/bind.ts";
+import { WORKER_BOOT_ERROR, type WorkerMessage } from "./ipc.ts";
+import { WORKER_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
+import { MASTER_SIGNALS, type MasterSignal, type ProcessManager, type WorkerProcess } from "./process.ts";
+import type { ArbiterConfig, ArbiterHooks, ArbiterOptions, ArbiterTuning, ArbiterView, WorkerInfo } from "./arbiter-types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { TimerHandle, Timers } from "../runtime/timers.ts";
+import { info, messageOf, type WorkerRecord } from "./arbiter-types.ts";
+
+type State = "idle" | "running" | "stopping" | "done";
+
+const SIGNAL_NAMES: Record<MasterSignal, string> = {
+  SIGHUP: "hup",
+  SIGINT: "int",
+  SIGQUIT: "quit",
+  SIGTERM: "term",
+  SIGTTIN: "ttin",
+  SIGTTOU: "ttou",
+  SIGUSR1: "usr1",
+};
+
+/** gunicorn's master process logic, over a {@link ProcessManager}. */
+export class Arbiter implements ArbiterView {
+  private readonly processes: ProcessManager;
+  private readonly timers: Timers;
+  private readonly logger: Logger;
+  private readonly tuning: Required<Omit<ArbiterTuning, "tickMs">> & { tickMs?: number };
+  private config: ArbiterConfig;
+  private state: State = "idle";
+  private readonly records = new Map<number, WorkerRecord>();
+  private lastId = 0;
+  private currentGen = 0;
+  private genCounter = 0;
+  /** Set while a reload is in progress (`to` is -1 while the config is being re-read). */
+  private reloading: { from: number; to: number } | null = null;
+  private reloadQueued = false;
+  private ready = false;
+  private crashTimes: number[] = [];
+  private nextSpawnAt = 0;
+  private respawnTimer: TimerHandle | null = null;
+  private tickTimer: TimerHandle | null = null;
+  private killWaitTimer: TimerHandle | null = null;
+  private immediate = false;
+  private exitCode = 0;
+  private exitReason: string | null = null;
+  /**
+   * Why start-up failed, for a one-line report (a worker of the first set could
+   * not load the app, the pidfile could not be written); null otherwise.
+   */
+  startupFailure: string | null = null;
+  private releaseKeepAlive: (() => void) | null = null;
+  private resolveRun: ((code: number) => void) | null = null;
+
+  constructor(private readonly options: ArbiterOptions) {
+    this.processes = options.processes;
+    this.timers = options.timers;
+    this.logger = options.logger;
+    this.config = { ...options.config };
+    const t = options.tuning ?? {};
+    this.tuning = {
+      tickMs: t.tickMs,
+      abortGraceMs: t.abortGraceMs ?? 1000,
+      killWaitMs: t.killWaitMs ?? 5000,
+      backoffBaseMs: t.backoffBaseMs ?? 500,
+      backoffMaxMs: t.backoffMaxMs ?? 10_000,
+      crashWindowMs: t.crashWindowMs ?? 60_000,
+    };
+  }
+
+  /** The master's pid. */
+  get pid(): number {
+    return this.processes.pid;
+  }
+
+  /** Number of workers the arbiter aims for (after TTIN/TTOU and platform limits). */
+  get numWorkers(): number {
+    return this.processes.sharing === "none" ? 1 : this.config.workers;
+  }
+
+  /** Live workers, oldest first. */
+  workers(): WorkerInfo[] {
+    return [...this.records.values()].map(info);
+  }
+
+  /**
+   * Start the workers and manage them until a stop signal (or a boot
+   * failure). Resolves with the exit code for the entry point to exit with:
+   * 0 after a stop, 3 when a worker failed to boot, 1 when the pidfile
+   * could not be written.
+   */
+  async run(): Promise<number> {
+    if (this.state !== "idle") throw new Error("Arbiter.run() called twice");
+    this.state = "running";
+    const done = new Promise<number>((resolve) => (this.resolveRun = resolve));
+    this.releaseKeepAlive = this.processes.keepAlive();
+    for (const sig of MASTER_SIGNALS) this.processes.onSignal(sig, () => this.signal(sig));
+    for (const warning of this.processes.warnings()) this.logger.warning(warning);
+    if (this.processes.sharing === "none" && this.config.workers > 1) {
+      this.logger.warning(
+        `Workers cannot share these addresses on this runtime and platform (Unix-socket and fd:// binds, or no SO_REUSEPORT outside Linux); running 1 worker instead of ${this.config.workers}`,
+      );
+    }
+    await this.callHook("on_starting", [this], true);
+    if (this.state !== "running") return done;
+    if (this.config.pidfile !== null) {
+      try {
+        this.processes.writePidfile(this.config.pidfile, this.pid);
+      } catch (error) {
+        this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
+        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${describeFileFailure(this.config.pidfile, error)}`;
+        this.config.pidfile = null;
+        this.exitCode = 1;
+        void this.finish();
+        return done;
+      }
+    }
+    this.startTicking();
+    this.manage();
+    return done;
+  }
+
+  /** React to a signal as if the master had received it (also used by the runtime's signal listeners). */
+  signal(sig: MasterSignal): void {
+    if (this.state === "idle" || this.state === "done") return;
+    this.logger.info(`Handling signal: ${SIGNAL_NAMES[sig]}`);
+    switch (sig) {
+      case "SIGTERM":
+      case "SIGINT":
+      case "SIGQUIT":
+        this.stop(this.state !== "stopping");
+        return;
+      case "SIGHUP":
+        void this.reload();
+        return;
+      case "SIGTTIN":
+        if (this.state !== "running") return;
+        if (this.processes.sharing === "none") {
+          this.logger.warning("Ignoring TTIN: workers cannot share these addresses here, so only one runs");
+          return;
+        }
+        this.setWorkers(this.config.workers + 1);
+        return;
+      case "SIGTTOU":
+        if (this.state !== "running" || this.config.workers <= 1) return;
+        this.setWorkers(this.config.workers - 1);
+        return;
+      case "SIGUSR1":
+        this.options.reopenLogs?.();
+        for (const w of this.records.values()) w.proc.send({ type: "reopen-logs" });
+        return;
+    }
+  }
+
+  /**
+   * Stop every worker and finish. Graceful: SIGTERM, then SIGKILL after
+   * `gracefulTimeout`. Not graceful (or a second call): SIGKILL now.
+   */
+  stop(graceful = true, exitCode = 0, reason: string | null = null): void {
+    if (this.state === "done" || this.state === "idle") return;
+    if (this.state === "stopping") {
+      if (!graceful && !this.immediate) this.killAll();
+      return;
+    }
+    this.state = "stopping";
+    this.exitCode = exitCode;
+    this.exitReason = reason;
+    this.reloading = null;
+    this.reloadQueued = false;
+    this.clearTimer("respawnTimer");
+    if (!graceful) {
+      this.killAll();
+    } else {
+      for (const w of this.records.values()) this.stopWorker(w);
+    }
+    if (this.records.size === 0) void this.finish();
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* Worker set management                                             */
+  /* ---------------------------------------------------------------- */
+
+  /**
+   * Bring the worker set in line with the configuration: spawn missing
+   * workers (unless backing off), stop surplus ones (oldest first), and once
+   * enough current workers have booted, gracefully stop the outgoing ones
+   * (previous generation after HUP, retiring after max_requests).
+   */
+  private manage(): void {
+    if (this.state !== "running") return;
+    const target = this.numWorkers;
+    let current = this.currentWorkers();
+    if (current.length > target) {
+      for (const w of current.slice(0, current.length - target)) this.stopWorker(w);
+      current = this.currentWorkers();
+    }
+    if (this.processes.sharing === "none") {
+      // Only one process can hold the address: the outgoing worker must be gone before
+      // its successor can bind (a short gap, unlike the overlap with shared listeners).
+      let leaving = false;
+      for (const w of this.records.values()) {
+        if ((w.gen !== this.currentGen || w.retiring) && !w.stopping) this.stopWorker(w);
+        leaving ||= w.stopping;
+      }
+      if (leaving) return;
+    }
+    const missing = target - current.length;
+    if (missing > 0) {
+      const wait = this.nextSpawnAt - this.timers.now();
+      if (wait > 0) {
+        this.scheduleRespawn(wait);
+      } else {
+        for (let i = 0; i < missing && this.state === "running"; i++) {
+          if (!this.spawn()) break;
+        }
+      }
+    }
+    if (this.state !== "running") return;
+    const booted = this.currentWorkers().filter((w) => w.booted).length;
+    if (booted < target) return;
+    for (const w of this.records.values()) {
+      if ((w.gen !== this.currentGen || w.retiring) && !w.stopping) this.stopWorker(w);
+    }
+    if (this.reloading !== null && this.reloading.to === this.currentGen) {
+      this.logger.info(`Reload complete: ${booted} new worker(s) booted`);
+      this.reloading = null;
+      this.afterReload();
+    }
+    if (!this.ready) {
+      this.ready = true;
+      void this.callHook("when_ready", [this]);
+    }
+  }
+
+  /** Workers of the current generation that are neither retiring nor stopping, oldest first. */
+  private currentWorkers(): WorkerRecord[] {
+    const out: WorkerRecord[] = [];
+    for (const w of this.records.values()) {
+      if (w.gen === this.currentGen && !w.retiring && !w.stopping) out.push(w);
+    }
+    return out;
+  }
+
+  /** Spawn one worker; false when the OS refused (a retry is scheduled or the master halts). */
+  private spawn(): boolean {
+    const id = ++this.lastId;
+    void this.callHook("pre_fork", [this, { id }]);
+    let proc: WorkerProcess;
+    try {
+      proc = this.processes.spawnWorker({
+        id,
+        env: { ...this.options.workerEnv, [WORKER_ENV]: "1", [WORKER_ID_ENV]: String(id) },
+      });
+    } catch (error) {
+      this.logger.error(`Cannot start a worker process: ${messageOf(error)}`);
+      if (!this.ready) {
+        this.stop(true, 1, "Cannot start worker processes.");
+      } else {
+        this.recordCrash();
+        this.scheduleRespawn(Math.max(this.nextSpawnAt - this.timers.now(), this.tuning.backoffBaseMs));
+      }
+      return false;
+    }
+    const w: WorkerRecord = {
+      id,
+      proc,
+      pid: proc.pid,
+      gen: this.currentGen,
+      lastBeat: this.timers.now(),
+      booted: false,
+      retiring: false,
+      stopping: false,
+      aborted: false,
+      sentKill: false,
+      exited: false,
+      bootError: null,
+      killTimer: null,
+    };
+    this.records.set(id, w);
+    this.logger.info(`Booting worker with pid: ${w.pid}`);
+    proc.onMessage((message) => this.onWorkerMessage(w, message));
+    proc.onExit((code, signal) => this.onWorkerExit(w, code, signal));
+    void this.callHook("post_fork", [this, info(w)]);
+    return true;
+  }
+
+  /** SIGTERM the worker; SIGKILL it if still alive after `gracefulTimeout`. */
+  private stopWorker(w: WorkerRecord): void {
+    if (w.exited || w.stopping) return;
+    w.stopping = true;
+    w.proc.kill("SIGTERM");
+    const seconds = this.config.gracefulTimeout;
+    this.replaceKillTimer(w, seconds * 1000, () => {
+      this.logger.warning(`Worker (pid:${w.pid}) still running after graceful_timeout (${seconds} s); sending SIGKILL`);
+      this.kill(w);
+    });
+  }
+
+  private kill(w: WorkerRecord): void {
+    if (w.exited) return;
+    w.stopping = true;
+    w.sentKill = true;
+    w.proc.kill("SIGKILL");
+  }
+
+  private killAll(): void {
+    this.immediate = true;
+    for (const w of this.records.values()) this.kill(w);
+    // Exit notices normally follow within milliseconds; do not hang if one is lost.
+    this.killWaitTimer = this.timers.setTimeout(() => {
+      if (this.state === "done") return;
+      this.logger.warning(`No exit notice from ${this.records.size} killed worker(s); exiting anyway`);
+      void this.finish();
+    }, this.tuning.killWaitMs);
+  }
+
+  private replaceKillTimer(w: WorkerRecord, ms: number, fn: () => void): void {
+    if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
+    w.killTimer = this.timers.setTimeout(() => {
+      w.killTimer = null;
+      if (!w.exited) fn();
+    }, ms);
+  }
+
+  private setWorkers(value: number): void {
+    const old = this.config.workers;
+    if (value === old) return;
+    this.config.workers = value;
+    void this.callHook("nworkers_changed", [this, value, old]);
+    this.manage();
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* Worker events                                                      */
+  /* ---------------------------------------------------------------- */
+
+  private onWorkerMessage(w: WorkerRecord, message: WorkerMessage): void {
+    if (w.exited) return;
+    w.lastBeat = this.timers.now();
+    switch (message.type) {
+      case "heartbeat":
+        return;
+      case "booted":
+        if (!w.booted) {
+          w.booted = true;
+          this.logger.debug(`Worker (pid:${w.pid}) booted`);
+          this.manage();
+        }
+        return;
+      case "boot-error":
+        w.bootError = message.message;
+        return;
+      case "retire":
+        if (this.state !== "running" || w.retiring || w.stopping || w.gen !== this.currentGen) return;
+        w.retiring = true;
+        this.logger.info(`Worker (pid:${w.pid}) served ${message.requests} requests (max_requests); starting its replacement`);
+        this.manage();
+        return;
+    }
+  }
+
+  private onWorkerExit(w: WorkerRecord, code: number | null, signal: string | null): void {
+    if (w.exited) return;
+    w.exited = true;
+    this.records.delete(w.id);
+    if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
+    w.killTimer = null;
+    if (this.state === "done") return;
+
+    const bootFailed = !w.booted && !w.stopping && !w.aborted && w.gen === this.currentGen && this.state === "running";
+    if (!bootFailed) this.logExit(w, code, signal);
+    void this.callHook("worker_exit", [this, info(w)]);
+
+    if (this.state === "stopping") {
+      if (this.records.size === 0) void this.finish();
+      return;
+    }
+    if (bootFailed) {
+      const why = w.bootError ?? (signal !== null ? `killed by ${signal}` : `exited with code ${code}`);
+      this.logger.error(`Worker (pid:${w.pid}) failed to boot: ${why}`);
+      if (this.reloading !== null && this.reloading.to === w.gen) {
+        this.rollbackReload();
+      } else {
+        if (!this.ready) this.startupFailure = why;
+        this.stop(true, WORKER_BOOT_ERROR, "Worker failed to boot.");
+        return;
+      }
+    } else if (!w.stopping && !w.retiring && w.gen === this.currentGen) {
+      this.recordCrash();
+    }
+    this.manage();
+  }
+
+  /** gunicorn's wording for a worker's end, skipping the ones we caused on purpose. */
+  private logExit(w: WorkerRecord, code: number | null, signal: string | null): void {
+    // Halting after a boot failure: the other booting workers fail the same way; one report is enough.
+    if (!w.booted && code === WORKER_BOOT_ERROR && this.exitCode === WORKER_BOOT_ERROR) return;
+    if (signal !== null) {
+      if (signal === "SIGKILL" && !w.aborted) {
+        if (!w.sentKill) this.logger.error(`Worker (pid:${w.pid}) was sent SIGKILL! Perhaps out of memory?`);
+      } else if (!(signal === "SIGTERM" && w.stopping)) {
+        this.logger.error(`Worker (pid:${w.pid}) was sent ${signal}!`);
+      }
+    } else if (code !== 0) {
+      this.logger.error(`Worker (pid:${w.pid}) exited with code ${code}`);
+    } else if (!w.stopping) {
+      this.logger.warning(`Worker (pid:${w.pid}) exited unexpectedly (code 0)`);
+    }
+  }
+
+  /** Heartbeat check: SIGABRT a silent worker, SIGKILL it if still there after `abortGraceMs`. */
+  private checkHeartbeats(): void {
+    const limit = this.config.timeout * 1000;
+    if (limit <= 0) return;
+    const now = this.timers.now();
+    for (const w of this.records.values()) {
+      if (w.exited || w.aborted || now - w.lastBeat < limit) continue;
+      this.logger.critical(`WORKER TIMEOUT (pid:${w.pid})`);
+      w.aborted = true;
+      w.proc.kill("SIGABRT");
+      this.replaceKillTimer(w, this.tuning.abortGraceMs, () => this.kill(w));
+    }
+  }
+
+  /** Note an unexpected death; several within `crashWindowMs` delay the next spawn (exponentially). */
+  private recordCrash(): void {
+    const now = this.timers.now();
+    this.crashTimes = this.crashTimes.filter((t) => now - t < this.tuning.crashWindowMs);
+    this.crashTimes.push(now);
+    const n = this.crashTimes.length;
+    if (n <= 2) return;
+    const delay = Math.min(this.tuning.backoffMaxMs, this.tuning.backoffBaseMs * 2 ** (n - 3));
+    this.nextSpawnAt = now + delay;
+    this.logger.warning(
+      `${n} workers died in the last ${Math.round(this.tuning.crashWindowMs / 1000)} s; waiting ${delay} ms before starting another`,
+    );
+  }
+
+  private scheduleRespawn(ms: number): void {
+    if (this.respawnTimer !== null) return;
+    this.respawnTimer = this.timers.setTimeout(() => {
+      this.respawnTimer = null;
+      this.manage();
+    }, ms);
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* Reload (HUP)                                                       */
+  /* ---------------------------------------------------------------- */
+
+  private async reload(): Promise<void> {
+    if (this.state !== "running") return;
+    if (this.reloading !== null) {
+      this.reloadQueued = true;
+      return;
+    }
+    this.logger.info("Hang up: Master");
+    const from = this.currentGen;
+    this.reloading = { from, to: -1 };
+    if (this.options.reloadConfig) {
+      try {
+        this.applyConfig(await this.options.reloadConfig());
+      } catch (error) {
+        if (this.state !== "running") return;
+        this.logger.error(`Reload failed, keeping the current workers: ${messageOf(error)}`);
+        this.reloading = null;
+        this.afterReload();
+        return;
+      }
+    }
+    if (this.state !== "running") return;
+    this.options.reopenLogs?.();
+    await this.callHook("on_reload", [this], true);
+    if (this.state !== "running") return;
+    this.currentGen = ++this.genCounter;
+    this.reloading = { from, to: this.currentGen };
+    this.manage();
+  }
+
+  /** A worker of the new generation failed to boot: drop the new set, keep the old one. */
+  private rollbackReload(): void {
+    const { from, to } = this.reloading!;
+    this.reloading = null;
+    this.currentGen = from;
+    this.logger.error("Reload failed: a new worker did not boot; keeping the previous workers");
+    for (const w of this.records.values()) if (w.gen === to) this.stopWorker(w);
+    this.afterReload();
+  }
+
+  private afterReload(): void {
+    if (!this.reloadQueued) return;
+    this.reloadQueued = false;
+    void this.reload();
+  }
+
+  private applyConfig(next: ArbiterConfig): void {
+    const old = this.config;
+    this.config = { ...next };
+    if (next.workers !== old.workers) void this.callHook("nworkers_changed", [this, next.workers, old.workers]);
+    if (next.timeout !== old.timeout) this.startTicking();
+    if (next.pidfile !== old.pidfile) {
+      if (old.pidfile !== null) this.removePidfile(old.pidfile);
+      if (next.pidfile !== null) {
+        try {
+          this.processes.writePidfile(next.pidfile, this.pid);
+        } catch (error) {
+          this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
+          this.startupFailure = `cannot write pidfile ${JSON.stringify(next.pidfile)}: ${describeFileFailure(next.pidfile, error)}`;
+          this.config.pidfile = null;
+        }
+      }
+    }
+  }
+
+  /* ---------------------------------------------------------------- */
+  /* Plumbing                                                           */
+  /* ---------------------------------------------------------------- */
+
+  private startTicking(): void {
+    this.clearTimer("tickTimer");
+    const timeoutMs = this.config.timeout * 1000;
+    if (timeoutMs <= 0) return;
+    const tick = this.tuning.tickMs ?? Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
+    this.tickTimer = this.timers.setInterval(() => this.checkHeartbeats(), tick);
+  }
+
+  private clearTimer(name: "tickTimer" | "respawnTimer" | "killWaitTimer"): void {
+    const handle = this[name];
+    if (handle === null) return;
+    if (name === "tickTimer") this.timers.clearInterval(handle);
+    else this.timers.clearTimeout(handle);
+    this[name] = null;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.state === "done") return;
+    this.state = "done";
+    this.clearTimer("tickTimer");
+    this.clearTimer("respawnTimer");
+    this.clearTimer("killWaitTimer");
+    for (const w of this.records.values()) {
+      if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
+    }
+    const log = this.exitCode === 0 ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
+    log("Shutting down: Master");
+    if (this.exitReason !== null) log(`Reason: ${this.exitReason}`);
+    if (this.config.pidfile !== null) this.removePidfile(this.config.pidfile);
+    await this.callHook("on_exit", [this], true);
+    this.processes.close();
+    this.releaseKeepAlive?.();
+    this.resolveRun?.(this.exitCode);
+  }
+
+  private removePidfile(path: string): void {
+    try {
+      this.processes.removePidfile(path);
+    } catch (error) {
+      this.logger.warning(`Cannot remove pidfile: ${messageOf(error)}`);
+    }
+  }
+
+  private async callHook(name: keyof ArbiterHooks, args: unknown[], wait = false): Promise<void> {
+    const fn = this.config.hooks?.[name] as ((...a: unknown[]) => unknown) | undefined;
+    if (typeof fn !== "function") return;
+    try {
+      const result = fn(...args);
+      if (result !== null && typeof result === "object" && typeof (result as Promise<unknown>).then === "function") {
+        if (wait) await result;
+        else (result as Promise<unknown>).then(undefined, (error) => this.hookFailed(name, error));
+      }
+    } catch (error) {
+      this.hookFailed(name, error);
+    }
+  }
+
+  private hookFailed(name: string, error: unknown): void {
+    this.logger.error(`Hook ${name} failed: ${messageOf(error)}`, error);
+  }
+}

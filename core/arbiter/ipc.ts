@@ -1,0 +1,95 @@
+/**
+ * Messages between the arbiter (master) and its workers, and the
+ * newline-delimited JSON framing used where the runtime has no built-in IPC
+ * channel (Deno). Node (cluster) and Bun (spawn with built-in IPC) carry these
+ * objects over their own channels.
+ *
+ * Stopping a worker is done with signals (SIGTERM graceful, SIGKILL now,
+ * SIGABRT on timeout), not messages: a signal reaches a worker at any stage,
+ * even before it has set up its message listener, and needs no cooperation.
+ */
+
+/** Master → worker. */
+export type MasterMessage =
+  /** Reopen log files (the master got SIGUSR1). */
+  { type: "reopen-logs" };
+
+/** Worker → master. */
+export type WorkerMessage =
+  /** "My event loop is alive." Sent at least every `timeout / 2` seconds. */
+  | { type: "heartbeat" }
+  /** The app is loaded and the worker listens on every bind. */
+  | { type: "booted" }
+  /** Loading the app or binding failed; the worker exits with {@link WORKER_BOOT_ERROR} next. */
+  | { type: "boot-error"; message: string }
+  /** `max_requests` reached: please start my replacement, then stop me. */
+  | { type: "retire"; requests: number };
+
+/** Exit code of a worker whose app failed to load; the master halts with it (gunicorn's WORKER_BOOT_ERROR). */
+export const WORKER_BOOT_ERROR = 3;
+
+/** True when `value` is a well-formed {@link WorkerMessage}. */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const msg = value as Record<string, unknown>;
+  switch (msg.type) {
+    case "heartbeat":
+    case "booted":
+      return true;
+    case "boot-error":
+      return typeof msg.message === "string";
+    case "retire":
+      return typeof msg.requests === "number";
+    default:
+      return false;
+  }
+}
+
+/** True when `value` is a well-formed {@link MasterMessage}. */
+export function isMasterMessage(value: unknown): value is MasterMessage {
+  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "reopen-logs";
+}
+
+const encoder = new TextEncoder();
+
+/** One message as a JSON line (`{…}\n`), UTF-8 encoded. */
+export function encodeFrame(message: MasterMessage | WorkerMessage): Uint8Array {
+  return encoder.encode(JSON.stringify(message) + "\n");
+}
+
+/**
+ * Splits a byte stream into JSON lines and parses them. Lines that are not
+ * valid JSON are reported to `onGarbage` (they would mean a bug or a stray
+ * writer on the channel) instead of throwing.
+ */
+export class FrameDecoder {
+  private readonly decoder = new TextDecoder();
+  private pending = "";
+
+  constructor(
+    private readonly onMessage: (message: unknown) => void,
+    private readonly onGarbage: (line: string) => void = () => {},
+  ) {}
+
+  /** Feed the next chunk; calls `onMessage` once per complete line. */
+  push(chunk: Uint8Array): void {
+    this.pending += this.decoder.decode(chunk, { stream: true });
+    let newline = this.pending.indexOf("\n");
+    while (newline !== -1) {
+      const line = this.pending.slice(0, newline);
+      this.pending = this.pending.slice(newline + 1);
+      if (line.length > 0) {
+        let parsed: unknown;
+        let ok = true;
+        try {
+          parsed = JSON.parse(line);
+        } catch {
+          ok = false;
+        }
+        if (ok) this.onMessage(parsed);
+        else this.onGarbage(line);
+      }
+      newline = this.pending.indexOf("\n");
+    }
+  }
+}

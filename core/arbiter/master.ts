@@ -1,0 +1,157 @@
+/**
+ * The master process ({@link runMaster}): test-binds every address (so
+ * `port in use` is one clear line before anything forks), then runs the
+ * {@link Arbiter} until a stop signal. Workers are the other role
+ * (core/worker/worker-main.ts); the command (core/command/) picks one.
+ */
+import { Arbiter } from "./arbiter.ts";
+import type { ArbiterConfig, ArbiterHooks } from "./arbiter-types.ts";
+import { parseCommandLine } from "../config/cli.ts";
+import { WORKER_BINDS_ENV } from "../config/worker-env.ts";
+import type { ProcessLayer } from "./process.ts";
+import type { Platform } from "../runtime/platform.ts";
+import { StartupError } from "../config/errors.ts";
+import { listenAll, type ListenRuntime } from "../server/listen.ts";
+import type { Settings } from "../config/settings.ts";
+import type { BindAddress } from "../net/bind.ts";
+import type { ConnectionAcceptor, SocketHandlers } from "../runtime/socket.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Timers } from "../runtime/timers.ts";
+import { holdStartupLog } from "../log/startup-log.ts";
+import { VERSION } from "../config/version.ts";
+
+/** How long the master holds its start-up log lines at most (see core/log/startup-log.ts). */
+const STARTUP_LOG_HOLD_MS = 10_000;
+
+/** What the master needs from a runtime (workers are spawned through the {@link ProcessLayer}). */
+export interface MasterRuntime extends Platform, ListenRuntime {
+  readonly timers: Timers;
+}
+
+/** Options of {@link runMaster}. */
+export interface MasterOptions {
+  /** Server hooks (from the config file). */
+  hooks?: ArbiterHooks;
+  /** Reopen the master's log files on USR1/HUP. */
+  reopenLogs?: () => void;
+  /**
+   * HUP: re-read the settings and hooks (config file included); binds stay as
+   * they are. Default: re-parse the command line and environment.
+   */
+  reload?: () => Promise<{ settings: Settings; hooks?: ArbiterHooks }>;
+  /** Extra environment for every worker; read at each spawn, so `reload` may update it in place. */
+  workerEnv?: Record<string, string>;
+  /** Called once the arbiter runs (start a `--reload` watcher); the function returned is called when it stops. */
+  onRunning?: (arbiter: Arbiter) => (() => void) | void;
+}
+
+const IGNORE: SocketHandlers = { data() {}, drain() {}, end() {}, close() {} };
+/** Test binds accept nothing: a connection that slips in during the probe is closed. */
+const refuse: ConnectionAcceptor = (socket) => {
+  socket.destroy();
+  return IGNORE;
+};
+
+/** The arbiter's part of the settings. */
+export function arbiterConfig(settings: Settings, hooks?: ArbiterHooks): ArbiterConfig {
+  return {
+    workers: settings.workers,
+    timeout: settings.timeout,
+    gracefulTimeout: settings.graceful_timeout,
+    pidfile: settings.pidfile,
+    hooks,
+  };
+}
+
+/**
+ * Bind every TCP and Unix address once and close it again (SO_REUSEPORT only
+ * with `--reuse-port`): fails with a {@link StartupError} (`cannot bind
+ * 127.0.0.1:8000: address already in use`, exit 1) when another process
+ * holds one. Returns the binds with port 0 resolved, and the URLs for the
+ * `Listening at` lines.
+ */
+export async function probeBinds(rt: ListenRuntime, settings: Settings, logger: Logger): Promise<{ binds: BindAddress[]; urls: string[] }> {
+  // fd:// binds are inherited sockets: binding and closing one here would close it for good.
+  const probed = settings.bind.filter((bind) => bind.kind !== "fd");
+  // Without SO_REUSEPORT any holder of the port makes this fail, unless the user asked to share it (--reuse-port).
+  const listeners = await listenAll(rt, { ...settings, bind: probed }, refuse, logger);
+  await Promise.allSettled(listeners.map((listener) => listener.close()));
+  const urls: string[] = [];
+  const binds = settings.bind.map((bind) => {
+    if (bind.kind === "fd") {
+      urls.push(`fd://${bind.fd}`);
+      return bind;
+    }
+    const url = listeners[probed.indexOf(bind)]!.url;
+    urls.push(url);
+    const port = /:(\d+)$/.exec(url);
+    return bind.kind === "tcp" && bind.port === 0 && port ? { ...bind, port: Number(port[1]) } : bind;
+  });
+  return { binds, urls };
+}
+
+/**
+ * Master process: test-bind, then spawn and supervise the workers until a
+ * stop signal. Resolves with the exit code (0 stop, 1 cannot bind / pidfile,
+ * 3 a worker failed to boot). Start-up failures are one `tricorn: …` line.
+ */
+export async function runMaster(
+  rt: MasterRuntime,
+  layer: ProcessLayer,
+  settings: Settings,
+  logger: Logger,
+  options: MasterOptions = {},
+): Promise<number> {
+  const log = holdStartupLog(logger);
+  log.info(`Starting tricorn ${VERSION} (${rt.name})`);
+  let probed: { binds: BindAddress[]; urls: string[] };
+  try {
+    probed = await probeBinds(rt, settings, log);
+  } catch (error) {
+    if (!(error instanceof StartupError)) throw error;
+    log.discard();
+    rt.writeStderr(`tricorn: ${error.message}\n`);
+    return error.exitCode;
+  }
+  // The probe bind is closed again, so the port only accepts once workers listen: announce
+  // "Listening at" then (when_ready), so that line means a client can connect now.
+  const withReadyLine = (userHooks: ArbiterHooks | undefined): ArbiterHooks => ({
+    ...userHooks,
+    when_ready: (arbiter) => {
+      for (const url of probed.urls) log.info(`Listening at: ${url} (pid ${rt.pid})`);
+      log.release();
+      return userHooks?.when_ready?.(arbiter);
+    },
+  });
+  const hooks = withReadyLine(options.hooks);
+  const workerEnv = options.workerEnv ?? {};
+  workerEnv[WORKER_BINDS_ENV] = JSON.stringify(probed.binds);
+  // An app that takes long to boot still gets its log lines shown.
+  const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
+  const arbiter = new Arbiter({
+    processes: layer.createProcessManager(probed.binds),
+    timers: rt.timers,
+    logger: log,
+    config: arbiterConfig(settings, hooks),
+    // HUP: re-read the command line, environment and config file; binds stay as they are.
+    reloadConfig: async () => {
+      if (!options.reload) return arbiterConfig(parseCommandLine(rt.args, rt.env).settings, hooks);
+      const next = await options.reload();
+      return arbiterConfig(next.settings, withReadyLine(next.hooks));
+    },
+    reopenLogs: options.reopenLogs,
+    workerEnv,
+  });
+  const running = arbiter.run();
+  const stopRunning = options.onRunning?.(arbiter);
+  const code = await running;
+  stopRunning?.();
+  rt.timers.clearTimeout(releaseTimer);
+  if (arbiter.startupFailure !== null) {
+    log.discard();
+    rt.writeStderr(`tricorn: ${arbiter.startupFailure}\n`);
+  } else {
+    log.release();
+  }
+  return code;
+}

@@ -1,0 +1,202 @@
+/**
+ * The worker side of the arbiter protocol: heartbeats, boot report,
+ * max_requests retirement, stop signals and master-death detection. The
+ * runtime entry point calls {@link runWorker} with a `boot` function that
+ * loads the app and listens (core/worker/boot.ts), then exits with the code it
+ * resolves to.
+ *
+ * Heartbeats go out from the event loop on a timer: a request handler that
+ * blocks the loop (`while (true) {}`) silences them, and the master kills the
+ * worker after `timeout` seconds.
+ */
+import { WORKER_BOOT_ERROR } from "./ipc.ts";
+import { describeError, errorMessage } from "../log/logger.ts";
+import type { WorkerHost } from "./process.ts";
+import type { Logger } from "../log/logger.ts";
+import type { TimerHandle, Timers } from "../runtime/timers.ts";
+
+/** The settings a worker process acts on (seconds, as in the settings table). */
+export interface WorkerSettings {
+  /** Master's heartbeat timeout; heartbeats go out at least every timeout/2 (and every second at most). 0 disables. */
+  timeout: number;
+  /** How long a graceful stop may take before the worker exits anyway. */
+  gracefulTimeout: number;
+  /** Retire after this many requests (0 = never). */
+  maxRequests: number;
+  /** Add random(0..jitter) to `maxRequests`, so workers do not all retire together. */
+  maxRequestsJitter: number;
+}
+
+/** A worker that is loaded and listening, as returned by the `boot` function. */
+export interface ServingWorker {
+  /**
+   * Graceful stop: close the listeners, let in-flight requests finish, close
+   * idle keep-alive connections (and busy ones after their current
+   * response); resolve once no connection is left.
+   */
+  shutdown(): Promise<void>;
+  /** Reopen log files (SIGUSR1 on the master). */
+  reopenLogs?(): void;
+}
+
+/** Handed to the `boot` function. */
+export interface WorkerBootContext {
+  /** Call once per finished request: counts towards `max_requests`. */
+  requestDone(): void;
+}
+
+/** Everything {@link runWorker} needs. */
+export interface RunWorkerOptions {
+  host: WorkerHost;
+  timers: Timers;
+  logger: Logger;
+  settings: WorkerSettings;
+  /** Load the app and listen on every bind; reject if either fails. */
+  boot(context: WorkerBootContext): Promise<ServingWorker>;
+  /** Random source for the max_requests jitter (default Math.random). */
+  random?: () => number;
+}
+
+/**
+ * Run one worker until it should exit; resolves with the exit code: 0 after
+ * a stop, {@link WORKER_BOOT_ERROR} (3) when `boot` failed.
+ *
+ * Signals: TERM and INT stop gracefully (a second one exits at once), QUIT
+ * exits at once, USR1 reopens logs. The worker also stops gracefully when
+ * its master goes away (channel closed or parent pid changed).
+ */
+export function runWorker(options: RunWorkerOptions): Promise<number> {
+  return new WorkerControl(options).run();
+}
+
+class WorkerControl {
+  private state: "booting" | "serving" | "stopping" | "done" = "booting";
+  private serving: ServingWorker | null = null;
+  private requests = 0;
+  private retireSent = false;
+  private readonly requestLimit: number;
+  private readonly parentPid: number;
+  private tickTimer: TimerHandle | null = null;
+  private graceTimer: TimerHandle | null = null;
+  private resolve: (code: number) => void = () => {};
+
+  constructor(private readonly o: RunWorkerOptions) {
+    const { maxRequests, maxRequestsJitter } = o.settings;
+    const jitter = Math.floor((o.random ?? Math.random)() * (maxRequestsJitter + 1));
+    this.requestLimit = maxRequests > 0 ? maxRequests + jitter : 0;
+    this.parentPid = o.host.parentPid();
+  }
+
+  run(): Promise<number> {
+    const done = new Promise<number>((resolve) => (this.resolve = resolve));
+    const { host } = this.o;
+    host.onSignal("SIGTERM", () => this.stop(true));
+    host.onSignal("SIGINT", () => this.stop(true));
+    host.onSignal("SIGQUIT", () => this.stop(false));
+    host.onSignal("SIGUSR1", () => this.reopenLogs());
+    host.onMessage((message) => {
+      if (message.type === "reopen-logs") this.reopenLogs();
+    });
+    host.onMasterGone(() => this.masterGone());
+    this.startTicking();
+    void this.boot();
+    return done;
+  }
+
+  private async boot(): Promise<void> {
+    let serving: ServingWorker;
+    try {
+      serving = await this.o.boot({ requestDone: () => this.requestDone() });
+    } catch (error) {
+      if (this.state === "done") return;
+      this.o.logger.debug(`Boot failure detail: ${describeError(error)}`);
+      this.o.host.send({ type: "boot-error", message: errorMessage(error) });
+      this.finish(this.state === "stopping" ? 0 : WORKER_BOOT_ERROR);
+      return;
+    }
+    this.serving = serving;
+    if (this.state === "booting") {
+      this.state = "serving";
+      this.o.host.send({ type: "booted" });
+    } else if (this.state === "stopping") {
+      this.shutdown(serving);
+    }
+  }
+
+  private requestDone(): void {
+    this.requests++;
+    if (this.requestLimit === 0 || this.retireSent || this.requests < this.requestLimit) return;
+    if (this.state !== "serving") return;
+    this.retireSent = true;
+    this.o.logger.info("Autorestarting worker after current request.");
+    // The master starts a replacement and SIGTERMs us once it listens, so no request is refused meanwhile.
+    this.o.host.send({ type: "retire", requests: this.requests });
+  }
+
+  private stop(graceful: boolean): void {
+    if (this.state === "done") return;
+    if (!graceful || this.state === "stopping") {
+      this.finish(0);
+      return;
+    }
+    const wasServing = this.state === "serving";
+    this.state = "stopping";
+    const seconds = this.o.settings.gracefulTimeout;
+    this.graceTimer = this.o.timers.setTimeout(() => {
+      this.o.logger.warning(`Graceful stop took longer than ${seconds} s; exiting with requests in flight`);
+      this.finish(0);
+    }, seconds * 1000);
+    // Still booting: the boot continuation shuts down whatever got started.
+    if (wasServing && this.serving !== null) this.shutdown(this.serving);
+  }
+
+  private shutdown(serving: ServingWorker): void {
+    serving.shutdown().then(
+      () => this.finish(0),
+      (error) => {
+        this.o.logger.error(`Error while stopping: ${errorMessage(error)}`, error);
+        this.finish(0);
+      },
+    );
+  }
+
+  private masterGone(): void {
+    if (this.state === "done" || this.state === "stopping") return;
+    this.o.logger.info(`Master went away; shutting down worker (pid: ${this.o.host.pid})`);
+    this.stop(true);
+  }
+
+  private reopenLogs(): void {
+    try {
+      this.serving?.reopenLogs?.();
+    } catch (error) {
+      this.o.logger.error(`Cannot reopen logs: ${errorMessage(error)}`, error);
+    }
+  }
+
+  /** One timer for heartbeats and the parent-pid check (the channel close is not always reported). */
+  private startTicking(): void {
+    const { timeout } = this.o.settings;
+    const period = timeout > 0 ? Math.max(50, Math.min(1000, Math.floor((timeout * 1000) / 2))) : 1000;
+    const tick = () => {
+      if (this.o.host.parentPid() !== this.parentPid) {
+        this.masterGone();
+        return;
+      }
+      if (timeout > 0) this.o.host.send({ type: "heartbeat" });
+    };
+    tick();
+    this.tickTimer = this.o.timers.setInterval(tick, period);
+  }
+
+  private finish(code: number): void {
+    if (this.state === "done") return;
+    this.state = "done";
+    if (this.tickTimer !== null) this.o.timers.clearInterval(this.tickTimer);
+    if (this.graceTimer !== null) this.o.timers.clearTimeout(this.graceTimer);
+    // A worker that never booted has nothing to announce: the master reports why in one line.
+    if (this.serving !== null) this.o.logger.info(`Worker exiting (pid: ${this.o.host.pid})`);
+    const resolve = () => this.resolve(code);
+    this.o.host.close().then(resolve, resolve);
+  }
+}

@@ -1,0 +1,431 @@
+/**
+ * The settings table. Every setting is declared exactly once here — name,
+ * flags, environment variable, type, default, validator, doc and section —
+ * and everything else is derived from it: the argv parser and `--help`
+ * (core/config/cli.ts) and the settings reference in the docs.
+ *
+ * Names are gunicorn's (snake_case), so are defaults and most flags.
+ */
+import { formatBind, parseBind } from "../net/bind.ts";
+import { InvalidValue, bool, choice, float, int, list, string } from "./settings-types.ts";
+import { parseNetwork } from "../net/ip-match.ts";
+import { LOG_LEVELS } from "../log/logger.ts";
+import type { SettingDef, ValueOf } from "./settings-types.ts";
+
+export { SettingError } from "./settings-types.ts";
+export type { SettingDef, SettingType } from "./settings-types.ts";
+
+/**
+ * The values of the `engine` setting: who speaks HTTP/1.1 in a worker —
+ * tricorn's own parser (`core`) or the runtime's own server (`native`,
+ * core/server/native-engine.ts).
+ */
+export const ENGINES = ["core", "native"] as const;
+
+/** One of {@link ENGINES}. */
+export type Engine = (typeof ENGINES)[number];
+
+/** gunicorn's default `access_log_format`. */
+export const DEFAULT_ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"';
+
+/** One entry of an allow-list of peers: `*`, an IP address, or a network in CIDR notation (core/net/ip-match.ts). */
+function parseAllowedIp(item: string): string {
+  if (item === "*") return item;
+  if (parseNetwork(item) !== null) return item.toLowerCase();
+  throw new InvalidValue(`expected IP addresses or networks separated by commas, or "*", got ${JSON.stringify(item)}`);
+}
+
+function parseBindItem(item: string) {
+  try {
+    return parseBind(item);
+  } catch (error) {
+    throw new InvalidValue((error as Error).message);
+  }
+}
+
+const CONFIG = "Config file";
+const SOCKET = "Server socket";
+const WORKER = "Worker processes";
+const SECURITY = "Security";
+const MECHANICS = "Server mechanics";
+const SSL = "SSL";
+const LOGGING = "Logging";
+const DEBUGGING = "Debugging";
+const INFO = "Information";
+
+/** One `-e KEY=VALUE` item. */
+function parseRawEnv(item: string): string {
+  const eq = item.indexOf("=");
+  if (eq <= 0) throw new InvalidValue(`expected KEY=VALUE, got ${JSON.stringify(item)}`);
+  if (item.includes("\0")) throw new InvalidValue(`value contains a NUL byte: ${JSON.stringify(item)}`);
+  return item;
+}
+
+/** A file name (non-empty, no NUL). */
+function parsePath(item: string): string {
+  if (item === "" || item.includes("\0")) throw new InvalidValue(`expected a file name, got ${JSON.stringify(item)}`);
+  return item;
+}
+
+/**
+ * All settings, keyed by name. Order is the order of `--help` within a
+ * section.
+ */
+export const SETTINGS = {
+  config: string({
+    flags: ["-c", "--config"],
+    env: ["TRICORN_CONFIG"],
+    default: null,
+    metavar: "FILE",
+    doc: "Config file: a JS/TS module exporting settings and hooks, or JSON (default: ./tricorn.config.{ts,js,mjs,json} if present).",
+    section: CONFIG,
+  }),
+  bind: list({
+    flags: ["-b", "--bind"],
+    env: ["TRICORN_BIND"],
+    default: [parseBind("127.0.0.1:8000")],
+    parseItem: parseBindItem,
+    showItem: formatBind,
+    metavar: "ADDRESS",
+    doc: "Socket to bind: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N (port 0 = any free port); repeat for several.",
+    section: SOCKET,
+  }),
+  backlog: int({
+    flags: ["--backlog"],
+    env: ["TRICORN_BACKLOG"],
+    default: 2048,
+    min: 1,
+    doc: "Maximum number of pending connections the kernel queues per socket.",
+    section: SOCKET,
+  }),
+  reuse_port: bool({
+    flags: ["--reuse-port"],
+    env: ["TRICORN_REUSE_PORT"],
+    default: false,
+    doc: "Set SO_REUSEPORT on listening sockets (Linux) so several processes can bind the same port.",
+    section: SOCKET,
+  }),
+  workers: int({
+    flags: ["-w", "--workers"],
+    env: ["TRICORN_WORKERS", "WEB_CONCURRENCY"],
+    default: 1,
+    min: 1,
+    doc: "Number of worker processes handling requests.",
+    section: WORKER,
+  }),
+  worker_connections: int({
+    flags: ["--worker-connections"],
+    env: ["TRICORN_WORKER_CONNECTIONS"],
+    default: 1000,
+    min: 1,
+    doc: "Maximum simultaneous client connections per worker.",
+    section: WORKER,
+  }),
+  max_requests: int({
+    flags: ["--max-requests"],
+    env: ["TRICORN_MAX_REQUESTS"],
+    default: 0,
+    doc: "Restart a worker after it has served this many requests (0 = never).",
+    section: WORKER,
+  }),
+  max_requests_jitter: int({
+    flags: ["--max-requests-jitter"],
+    env: ["TRICORN_MAX_REQUESTS_JITTER"],
+    default: 0,
+    doc: "Add a random 0..N to max_requests per worker so workers do not restart together.",
+    section: WORKER,
+  }),
+  timeout: int({
+    flags: ["-t", "--timeout"],
+    env: ["TRICORN_TIMEOUT"],
+    default: 30,
+    metavar: "SECONDS",
+    doc: "Kill and restart a worker that has been silent (blocked) for this many seconds (0 = never).",
+    section: WORKER,
+  }),
+  graceful_timeout: int({
+    flags: ["--graceful-timeout"],
+    env: ["TRICORN_GRACEFUL_TIMEOUT"],
+    default: 30,
+    metavar: "SECONDS",
+    doc: "On shutdown, wait this many seconds for in-flight requests before closing connections.",
+    section: WORKER,
+  }),
+  keepalive: int({
+    flags: ["--keep-alive"],
+    env: ["TRICORN_KEEPALIVE"],
+    default: 2,
+    metavar: "SECONDS",
+    doc: "Seconds to wait for the next request on an idle keep-alive connection (0 = no keep-alive).",
+    section: WORKER,
+  }),
+  header_timeout: float({
+    flags: ["--header-timeout"],
+    env: ["TRICORN_HEADER_TIMEOUT"],
+    default: 10,
+    doc: "Seconds a client may take to send a complete request head (slowloris guard; 0 = no limit).",
+    section: WORKER,
+  }),
+  limit_request_line: int({
+    flags: ["--limit-request-line"],
+    env: ["TRICORN_LIMIT_REQUEST_LINE"],
+    default: 4094,
+    max: 8190,
+    metavar: "BYTES",
+    doc: "Maximum size of the HTTP request line in bytes (0 = unlimited); larger gets 414.",
+    section: SECURITY,
+  }),
+  limit_request_fields: int({
+    flags: ["--limit-request-fields"],
+    env: ["TRICORN_LIMIT_REQUEST_FIELDS"],
+    default: 100,
+    max: 32768,
+    doc: "Maximum number of header fields in a request; more gets 431.",
+    section: SECURITY,
+  }),
+  limit_request_field_size: int({
+    flags: ["--limit-request-field-size", "--limit-request-field_size"],
+    env: ["TRICORN_LIMIT_REQUEST_FIELD_SIZE"],
+    default: 8190,
+    metavar: "BYTES",
+    doc: "Maximum size of one header field line in bytes (0 = unlimited); larger gets 431.",
+    section: SECURITY,
+  }),
+  limit_request_body: int({
+    flags: ["--limit-request-body"],
+    env: ["TRICORN_LIMIT_REQUEST_BODY"],
+    default: 0,
+    metavar: "BYTES",
+    doc: "Maximum request body size in bytes (0 = unlimited); larger gets 413.",
+    section: SECURITY,
+  }),
+  header_map: choice({
+    flags: ["--header-map"],
+    env: ["TRICORN_HEADER_MAP"],
+    default: "drop",
+    choices: ["drop", "refuse", "dangerous"],
+    doc: "Headers whose names contain '_' (ambiguous with '-' in the environ): drop them, refuse the request, or pass them.",
+    section: SECURITY,
+  }),
+  permit_bare_lf: bool({
+    flags: ["--permit-bare-lf"],
+    env: ["TRICORN_PERMIT_BARE_LF"],
+    default: false,
+    doc: "Accept a bare LF as line terminator in the request head (default: reject with 400).",
+    section: SECURITY,
+  }),
+  interface: choice({
+    flags: ["--interface"],
+    env: ["TRICORN_INTERFACE"],
+    default: "auto",
+    choices: ["auto", "fetch", "gateway"],
+    doc: "App interface: fetch (Hono, {fetch(request)}), gateway ((environ, startResponse)), or auto-detect.",
+    section: MECHANICS,
+  }),
+  engine: choice({
+    flags: ["--engine"],
+    env: ["TRICORN_ENGINE"],
+    default: "core",
+    choices: ENGINES,
+    doc: "HTTP engine of the workers: core (tricorn's own strict parser) or native (the runtime's own HTTP server — node:http, Deno's serve, Bun's serve; fetch apps only; see docs/architecture.md#engines).",
+    section: MECHANICS,
+  }),
+  server_header: string({
+    flags: ["--server-header"],
+    env: ["TRICORN_SERVER_HEADER"],
+    default: "tricorn",
+    allowEmpty: true,
+    doc: 'Value of the Server response header ("" = send none).',
+    section: MECHANICS,
+  }),
+  forwarded_allow_ips: list({
+    flags: ["--forwarded-allow-ips"],
+    env: ["TRICORN_FORWARDED_ALLOW_IPS", "FORWARDED_ALLOW_IPS"],
+    default: ["127.0.0.1", "::1"],
+    parseItem: parseAllowedIp,
+    showItem: String,
+    splitCommas: true,
+    metavar: "IPS",
+    doc: 'Peers whose Forwarded / X-Forwarded-For / X-Forwarded-Proto headers set the client address and URL scheme (comma-separated IPs or CIDRs, "*" = any).',
+    section: MECHANICS,
+  }),
+  proxy_protocol: bool({
+    flags: ["--proxy-protocol"],
+    env: ["TRICORN_PROXY_PROTOCOL"],
+    default: false,
+    doc: "Connections from proxy_allow_ips must start with a PROXY protocol v1/v2 header, which sets the client address (others are closed). Not with TLS.",
+    section: MECHANICS,
+  }),
+  proxy_allow_ips: list({
+    flags: ["--proxy-allow-from"],
+    env: ["TRICORN_PROXY_ALLOW_IPS"],
+    default: ["127.0.0.1", "::1"],
+    parseItem: parseAllowedIp,
+    showItem: String,
+    splitCommas: true,
+    metavar: "IPS",
+    doc: 'Peers allowed to send a PROXY protocol header (comma-separated IPs or CIDRs, "*" = any).',
+    section: MECHANICS,
+  }),
+  keyfile: string({
+    flags: ["--keyfile"],
+    env: ["TRICORN_KEYFILE"],
+    default: null,
+    metavar: "FILE",
+    doc: "TLS private key (PEM, unencrypted). With certfile, every bind serves HTTPS.",
+    section: SSL,
+  }),
+  certfile: string({
+    flags: ["--certfile"],
+    env: ["TRICORN_CERTFILE"],
+    default: null,
+    metavar: "FILE",
+    doc: "TLS certificate chain (PEM), server certificate first. With keyfile, every bind serves HTTPS.",
+    section: SSL,
+  }),
+  ca_certs: string({
+    flags: ["--ca-certs"],
+    env: ["TRICORN_CA_CERTS"],
+    default: null,
+    metavar: "FILE",
+    doc: "CA certificates (PEM) that sign client certificates; setting it makes clients present one (see cert_reqs); not supported on Deno",
+    section: SSL,
+  }),
+  cert_reqs: choice({
+    flags: ["--cert-reqs"],
+    env: ["TRICORN_CERT_REQS"],
+    default: "required",
+    choices: ["none", "optional", "required"],
+    doc: "With ca_certs: require a valid client certificate, verify one only if sent (optional), or ask for none.",
+    section: SSL,
+  }),
+  pidfile: string({
+    flags: ["-p", "--pid"],
+    env: ["TRICORN_PIDFILE"],
+    default: null,
+    metavar: "FILE",
+    doc: "Write the server's process id to this file (removed on exit).",
+    section: MECHANICS,
+  }),
+  raw_env: list({
+    flags: ["-e", "--env"],
+    default: [],
+    parseItem: parseRawEnv,
+    showItem: String,
+    metavar: "KEY=VALUE",
+    doc: "Set an environment variable for the app (workers see it); repeat for several.",
+    section: MECHANICS,
+  }),
+  chdir: string({
+    flags: ["--chdir"],
+    env: ["TRICORN_CHDIR"],
+    default: null,
+    metavar: "DIR",
+    doc: "Change to this directory before loading the app (APP, log files and pidfile are then relative to it).",
+    section: MECHANICS,
+  }),
+  errorlog: string({
+    flags: ["--error-logfile", "--log-file"],
+    env: ["TRICORN_ERRORLOG"],
+    default: "-",
+    metavar: "FILE",
+    doc: 'Error log file ("-" = stderr).',
+    section: LOGGING,
+  }),
+  loglevel: choice({
+    flags: ["--log-level"],
+    env: ["TRICORN_LOGLEVEL"],
+    default: "info",
+    choices: LOG_LEVELS,
+    doc: "Least severe message written to the error log.",
+    section: LOGGING,
+  }),
+  accesslog: string({
+    flags: ["--access-logfile"],
+    env: ["TRICORN_ACCESSLOG"],
+    default: null,
+    metavar: "FILE",
+    doc: 'Access log file ("-" = stdout; default: no access log).',
+    section: LOGGING,
+  }),
+  access_log_format: string({
+    flags: ["--access-logformat"],
+    env: ["TRICORN_ACCESS_LOG_FORMAT"],
+    default: DEFAULT_ACCESS_LOG_FORMAT,
+    metavar: "FORMAT",
+    doc: "Access log line format (gunicorn's %(h)s-style atoms).",
+    section: LOGGING,
+  }),
+  access_log_json: bool({
+    flags: ["--access-log-json"],
+    env: ["TRICORN_ACCESS_LOG_JSON"],
+    default: false,
+    doc: "Write the access log as one JSON object per line, with the fields of the access log format.",
+    section: LOGGING,
+  }),
+  reload: bool({
+    flags: ["--reload"],
+    env: ["TRICORN_RELOAD"],
+    default: false,
+    doc: "Restart the workers when a source file in the app's directory (or an extra file) changes. For development.",
+    section: DEBUGGING,
+  }),
+  reload_extra_files: list({
+    flags: ["--reload-extra-file"],
+    default: [],
+    parseItem: parsePath,
+    showItem: String,
+    metavar: "FILE",
+    doc: "With --reload, also restart when this file (or anything in this directory) changes; repeat for several.",
+    section: DEBUGGING,
+  }),
+  check_config: bool({
+    flags: ["--check-config"],
+    default: false,
+    negatable: false,
+    doc: "Check the settings, config file and TLS files, load the app, print one line and exit (0 = OK, 2 = error, 1 = unreadable file).",
+    section: DEBUGGING,
+  }),
+  print_config: bool({
+    flags: ["--print-config"],
+    default: false,
+    negatable: false,
+    doc: "Print the effective settings (after config file, environment and command line) and exit.",
+    section: DEBUGGING,
+  }),
+  help: bool({
+    flags: ["-h", "--help"],
+    default: false,
+    negatable: false,
+    doc: "Show this help and exit.",
+    section: INFO,
+  }),
+  version: bool({
+    flags: ["-v", "--version"],
+    default: false,
+    negatable: false,
+    doc: "Print the version and exit.",
+    section: INFO,
+  }),
+} satisfies Record<string, SettingDef<unknown>>;
+
+/** Name of a setting (`"workers"`, `"limit_request_line"`, …). */
+export type SettingName = keyof typeof SETTINGS;
+
+/** Resolved settings: one typed value per declared setting. */
+export type Settings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
+
+/** Sections in `--help` order. */
+export const SECTIONS: readonly string[] = [CONFIG, SOCKET, WORKER, SECURITY, MECHANICS, SSL, LOGGING, DEBUGGING, INFO];
+
+/** All settings as `[name, definition]` pairs in declaration order. */
+export const SETTING_ENTRIES = Object.entries(SETTINGS) as [SettingName, SettingDef<unknown>][];
+
+/** A fresh settings object holding every default (lists are copied). */
+export function defaultSettings(): Settings {
+  const settings: Record<string, unknown> = {};
+  for (const [name, def] of SETTING_ENTRIES) {
+    settings[name] = Array.isArray(def.default) ? [...def.default] : def.default;
+  }
+  return settings as Settings;
+}

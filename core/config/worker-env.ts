@@ -1,0 +1,27 @@
+/**
+ * The environment contract between a master and the workers it spawns:
+ * which variables mark a worker and carry its id, settings and binds.
+ * Workers never parse argv or read the config file; everything they need
+ * comes through these variables.
+ */
+
+/** Environment variable that marks a process as a worker (its value is `"1"`). */
+export const WORKER_ENV = "TRICORN_WORKER";
+
+/** Environment variable carrying the worker's id (its age: 1, 2, 3, … in spawn order). */
+export const WORKER_ID_ENV = "TRICORN_WORKER_ID";
+
+/** Environment variable with a worker's settings and APP, as JSON, set by the master. */
+export const WORKER_SETTINGS_ENV = "TRICORN_WORKER_SETTINGS";
+
+/**
+ * Environment variable with the binds a worker must use, as JSON: the
+ * master's `--bind` list with port 0 replaced by the port its test bind got,
+ * so every worker shares one port.
+ */
+export const WORKER_BINDS_ENV = "TRICORN_WORKER_BINDS";
+
+/** True when this process was spawned by a tricorn master as a worker. */
+export function isWorkerProcess(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env[WORKER_ENV] === "1";
+}

@@ -1,0 +1,82 @@
+/**
+ * Byte-stream sockets as core sees them, implemented by
+ * runtimes/<rt>/socket.ts over the runtime's own sockets, plus constants the
+ * runtime socket wrappers share. Types and constants only.
+ */
+
+/**
+ * What a runtime socket delivers to core. The runtime calls these; core
+ * implements them (one {@link SocketHandlers} per accepted connection).
+ */
+export interface SocketHandlers {
+  /**
+   * Bytes arrived. The chunk belongs to the receiver from now on: the runtime
+   * must not reuse or mutate its memory afterwards (core may keep views of it).
+   */
+  data(chunk: Uint8Array): void;
+  /** The write buffer drained below its high-water mark after `write` returned false. */
+  drain(): void;
+  /** The peer half-closed (EOF). Core decides whether to finish the response and close. */
+  end(): void;
+  /** The socket is gone (closed by either side or errored). Called exactly once. */
+  close(error?: unknown): void;
+}
+
+/** An accepted stream connection (TCP, unix or TLS), as core sees it. */
+export interface Socket {
+  /** Peer address (`""` for unix sockets). */
+  readonly remoteAddress: string;
+  /** Peer port (0 for unix sockets). */
+  readonly remotePort: number;
+  /** Local address the connection arrived on (`""` for unix sockets). */
+  readonly localAddress: string;
+  /** Local port (0 for unix sockets). */
+  readonly localPort: number;
+  /** True when the stream is TLS (url scheme `https`). */
+  readonly encrypted: boolean;
+  /**
+   * Queue bytes for sending. Never drops or partially writes: the runtime
+   * buffers what the kernel does not take. Returns false when the buffered
+   * amount is above the high-water mark; core then waits for `drain`.
+   * The runtime may keep a reference to `chunk` until it is written; core
+   * must not mutate a chunk after passing it here.
+   */
+  write(chunk: Uint8Array): boolean;
+  /** Stop delivering `data` until {@link resume}. Idempotent. */
+  pause(): void;
+  /** Resume delivering `data`. Idempotent. */
+  resume(): void;
+  /** Flush queued bytes, then close the connection. Idempotent. */
+  end(): void;
+  /** Close now, discarding queued bytes. Idempotent. */
+  destroy(): void;
+}
+
+/** Called by a runtime listener for every accepted connection; returns the handlers for it. */
+export type ConnectionAcceptor = (socket: Socket) => SocketHandlers;
+
+/** A bound listening socket. */
+export interface Listener {
+  /** What was bound, for logs: `http://127.0.0.1:8000`, `unix:/tmp/x.sock`. */
+  readonly url: string;
+  /** Stop accepting; already accepted connections are untouched. */
+  close(): Promise<void>;
+}
+
+/* Shared by the runtime socket wrappers. */
+
+/** Bytes queued for writing above which `Socket.write` returns false. */
+export const WRITE_HIGH_WATER_MARK = 64 * 1024;
+
+/** Bytes requested per read where the runtime lets us choose (Deno). */
+export const READ_CHUNK_SIZE = 64 * 1024;
+
+/** Reads smaller than this are copied out so the big read buffer can be reused. */
+export const READ_COPY_THRESHOLD = 16 * 1024;
+
+/**
+ * After `end()` has flushed and sent FIN, keep reading (and discarding) for
+ * up to this long before closing, so unread request bytes do not make the
+ * kernel send RST and destroy the response in flight ("lingering close").
+ */
+export const LINGER_MS = 2000;

@@ -1,0 +1,596 @@
+/**
+ * The per-socket HTTP/1.1 state machine: feeds bytes to the parser, runs the
+ * handler for each request, keeps pipelined responses in order, applies
+ * keep-alive, 100-continue, flow control in both directions and timeouts.
+ *
+ * One request is in flight at a time (`exchange`). Once its message is fully
+ * parsed, further bytes are held (not parsed) until its response has ended; a
+ * synchronous response continues with the held bytes in the same loop, so
+ * pipelined requests answered synchronously cost no extra tick.
+ *
+ * Reentrancy: handlers may respond synchronously from inside {@link pump}; the
+ * `pumping` flag turns nested pump calls into no-ops and the running loop picks
+ * up the new state.
+ */
+import type { AccessLogger } from "../log/access-log.ts";
+import { IncomingBody } from "./body.ts";
+import { Exchange, type ExchangeOwner } from "./exchange.ts";
+import { HttpError } from "../http/errors.ts";
+import { isTrustedPeer, type AddressMatcher } from "../net/ip-match.ts";
+import { ProxyHeaderParser } from "../net/proxy-protocol.ts";
+import { RequestParser } from "../http/parser.ts";
+import { reasonPhrase } from "../http/status.ts";
+import type { ResponseContext, ResponseSerializer } from "../http/serializer.ts";
+import type { Timed, TimeoutWheel } from "./timeout-wheel.ts";
+import type { HeaderList, ParserEvents, ParserLimits, RequestHead } from "../http/types.ts";
+import type { Logger } from "../log/logger.ts";
+import type { RequestHandler } from "./types.ts";
+import type { Socket, SocketHandlers } from "../runtime/socket.ts";
+
+/** Bytes of held (not yet parsed) pipelined input above which the socket is paused. */
+export const INPUT_HIGH_WATER = 64 * 1024;
+/** An unread request body at most this many bytes from its end is read and dropped to keep the connection. */
+export const DISCARD_LIMIT = 64 * 1024;
+
+/** What a {@link Connection} needs from its server (implemented by ServerCore). */
+export interface ConnectionServer {
+  readonly handler: RequestHandler;
+  readonly logger: Logger;
+  readonly serializer: ResponseSerializer;
+  readonly wheel: TimeoutWheel;
+  readonly limits: ParserLimits;
+  /** Keep-alive idle timeout in ms; 0 disables keep-alive. */
+  readonly keepaliveMs: number;
+  /** Request-head timeout in ms; 0 disables it. */
+  readonly headerTimeoutMs: number;
+  /** `header_map = refuse`: answer 400 to requests with `_` in a header name. */
+  readonly refuseUnderscore: boolean;
+  /** The server is shutting down: no new keep-alive. */
+  readonly draining: boolean;
+  /** Peers trusted for Forwarded / X-Forwarded-* (`forwarded_allow_ips`). */
+  readonly forwardedAllow: AddressMatcher;
+  /** With `proxy_protocol`: peers whose connections must start with a PROXY header; else null. */
+  readonly proxyAllow: AddressMatcher | null;
+  /** Receives every finished exchange; null (or absent) when the access log is off. */
+  readonly accessLog?: AccessLogger | null;
+  /** A request/response cycle completed. */
+  requestDone(): void;
+  /** The socket of `conn` is gone. */
+  connectionClosed(conn: Connection): void;
+}
+
+const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
+const TEXT_PLAIN: HeaderList = ["Content-Type", "text/plain; charset=utf-8"];
+/** Context for error responses outside an exchange: always closes. */
+const CLOSING: ResponseContext = { isHead: false, versionMinor: 1, keepAlive: false };
+
+const NO_DEADLINE = 0;
+const DEADLINE_HEAD = 1;
+const DEADLINE_IDLE = 2;
+
+function hasUnderscoreName(headers: HeaderList): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i].indexOf("_") !== -1) return true;
+  return false;
+}
+
+/** One accepted socket; see the module comment. Created by the server's acceptor. */
+export class Connection implements SocketHandlers, ParserEvents, Timed, ExchangeOwner {
+  /** Timed: monotonic ms deadline watched by the server's wheel (0 = none). */
+  deadline = 0;
+  /** The socket is gone (its `close` was delivered) or was destroyed. */
+  closed = false;
+  /** The last socket write returned false and `drain` has not come yet. */
+  writeBlocked = false;
+  /** The request in flight, from its head until its response ended and its message was fully read. */
+  exchange: Exchange | null = null;
+  /** Client address: the socket's peer, or the source of a PROXY header. Requests may refine it (Forwarded). */
+  remoteAddress: string;
+  remotePort: number;
+  /** Server address the client connected to: the socket's, or the destination of a PROXY header. */
+  localAddress: string;
+  localPort: number;
+  /** `https` on a TLS socket, else `http`. */
+  readonly scheme: string;
+  /** The peer is in `forwarded_allow_ips`: requests apply its Forwarded / X-Forwarded-* headers. */
+  trustForwarded: boolean;
+
+  readonly socket: Socket;
+  readonly serializer: ResponseSerializer;
+  readonly logger: Logger;
+  /** The server's access log, or null: then nothing is recorded per request. */
+  readonly accessLog: AccessLogger | null;
+  private readonly server: ConnectionServer;
+  private readonly parser: RequestParser;
+  private deadlineKind = NO_DEADLINE;
+  private messageDone = false;
+  private dispatchPending = false;
+  private input: Uint8Array | null = null;
+  private moreInput: Uint8Array[] | null = null;
+  private pumping = false;
+  /** Reads the PROXY header this connection must start with; null when none is expected (any more). */
+  private proxyHeader: ProxyHeaderParser | null;
+  /** `socket.end()`/`destroy()` was called: no more parsing or responses. */
+  private ending = false;
+  /** The parser failed; the connection closes after the current response. */
+  private broken = false;
+  private peerEnded = false;
+  private closeWhenDone = false;
+  /** True once a response has completed here (see closeIfIdle). */
+  private servedAny = false;
+  private pausedForInput = false;
+  private pausedForBody = false;
+  private drainPromise: Promise<void> | null = null;
+  private drainResolve: (() => void) | null = null;
+
+  constructor(socket: Socket, server: ConnectionServer) {
+    this.socket = socket;
+    this.server = server;
+    this.serializer = server.serializer;
+    this.logger = server.logger;
+    this.accessLog = server.accessLog ?? null;
+    this.parser = new RequestParser(server.limits, this);
+    this.closeWhenDone = server.draining;
+    this.remoteAddress = socket.remoteAddress;
+    this.remotePort = socket.remotePort;
+    this.localAddress = socket.localAddress;
+    this.localPort = socket.localPort;
+    this.scheme = socket.encrypted ? "https" : "http";
+    const proxyAllow = server.proxyAllow;
+    this.proxyHeader = proxyAllow !== null && isTrustedPeer(proxyAllow, socket.remoteAddress) ? new ProxyHeaderParser() : null;
+    this.trustForwarded = isTrustedPeer(server.forwardedAllow, socket.remoteAddress);
+    // A connection that sends nothing gets the head timeout (or, without one, the keep-alive timeout).
+    this.setDeadline(DEADLINE_HEAD, server.headerTimeoutMs || server.keepaliveMs);
+  }
+
+  /** True once the connection stopped serving (ending or gone): responses are dropped. */
+  get ended(): boolean {
+    return this.ending;
+  }
+
+  /** Trusted proxy hops, for walking Forwarded / X-Forwarded-For lists. */
+  get forwardedAllow(): AddressMatcher {
+    return this.server.forwardedAllow;
+  }
+
+  /** True when no request is in flight and no byte of a next one has arrived. */
+  get idle(): boolean {
+    return this.exchange === null && this.input === null && this.parser.idle;
+  }
+
+  /* ---------------- SocketHandlers ---------------- */
+
+  data(chunk: Uint8Array): void {
+    if (this.ending || chunk.length === 0) return;
+    if (this.input === null) this.input = chunk;
+    else (this.moreInput ??= []).push(chunk);
+    this.pump();
+  }
+
+  drain(): void {
+    this.writeBlocked = false;
+    this.resolveDrain();
+    if (this.exchange === null && this.deadlineKind === DEADLINE_IDLE && this.deadline === 0) {
+      this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
+    }
+    this.pump();
+  }
+
+  end(): void {
+    if (this.ending) return;
+    this.peerEnded = true;
+    const ex = this.exchange;
+    if (ex !== null && !this.messageDone) {
+      // The message can never complete: fail the body; close after the response.
+      this.broken = true;
+      if (ex.body instanceof IncomingBody) ex.body.fail(new Error("client closed the connection before the request body was complete"));
+      if (ex.finished) this.shutdown();
+      return;
+    }
+    this.pump();
+  }
+
+  close(_error?: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ending = true;
+    this.deadline = 0;
+    const ex = this.exchange;
+    if (ex !== null) {
+      if (!this.messageDone && ex.body instanceof IncomingBody) {
+        ex.body.fail(new Error("connection closed before the request body was complete"));
+      }
+      ex.connectionClosed();
+    }
+    this.input = null;
+    this.moreInput = null;
+    this.resolveDrain();
+    this.server.connectionClosed(this);
+  }
+
+  /* ---------------- ParserEvents ---------------- */
+
+  onHead(head: RequestHead): void {
+    const ex = (this.exchange = new Exchange(this, head));
+    if (this.accessLog !== null) ex.startTime = this.accessLog.now();
+    this.messageDone = false;
+    this.dispatchPending = true;
+    this.deadline = 0; // no timeout while the app runs
+    this.deadlineKind = NO_DEADLINE;
+  }
+
+  onBody(chunk: Uint8Array): void {
+    const body = this.exchange!.body as IncomingBody;
+    if (!body.push(chunk) && !this.pausedForBody) {
+      this.pausedForBody = true;
+      this.socket.pause();
+    }
+  }
+
+  onTrailers(trailers: HeaderList): void {
+    this.exchange!.trailers = trailers;
+  }
+
+  onComplete(): void {
+    this.messageDone = true;
+    const body = this.exchange!.body;
+    if (body instanceof IncomingBody) body.finish();
+  }
+
+  /* ---------------- Timed ---------------- */
+
+  onTimeout(_now: number): void {
+    const kind = this.deadlineKind;
+    this.deadline = 0;
+    this.deadlineKind = NO_DEADLINE;
+    if (this.ending || this.exchange !== null) return;
+    if (kind === DEADLINE_HEAD && !this.parser.idle) {
+      this.logger.debug("Request head timeout; answering 408");
+      this.writeErrorAndClose(408);
+    } else {
+      this.shutdown();
+    }
+  }
+
+  /* ---------------- used by Exchange ---------------- */
+
+  /** Whether the response of `ex` may keep the connection open (decided when its head is serialized). */
+  keepAliveFor(ex: Exchange): boolean {
+    if (this.broken || this.closeWhenDone || this.server.draining || this.server.keepaliveMs <= 0) return false;
+    if (!ex.head.keepAlive) return false;
+    if (!this.messageDone) {
+      // Body still arriving: only keep the connection if the rest can cheaply be read and dropped.
+      const head = ex.head;
+      if (head.chunked || this.peerEnded) return false;
+      if (head.expectContinue && !ex.continueSent) return false;
+      if (head.contentLength - (ex.body as IncomingBody).received > DISCARD_LIMIT) return false;
+    }
+    return true;
+  }
+
+  /** Writes `100 Continue` for `ex` if it is still the request being read. */
+  sendContinue(ex: Exchange): void {
+    if (this.exchange !== ex || this.ending || this.messageDone) return;
+    if (!this.socket.write(CONTINUE)) this.writeBlocked = true;
+  }
+
+  /** The app caught up with the buffered body of `ex`. */
+  bodyDrained(ex: Exchange): void {
+    if (this.exchange !== ex || !this.pausedForBody) return;
+    this.pausedForBody = false;
+    this.resumeIfUnpaused();
+  }
+
+  /** Resolves once the socket drains (immediately if it is not blocked or is gone). */
+  waitDrain(): Promise<void> {
+    if (!this.writeBlocked || this.closed) return Promise.resolve();
+    if (this.drainPromise === null) {
+      this.drainPromise = new Promise<void>((resolve) => {
+        this.drainResolve = resolve;
+      });
+    }
+    return this.drainPromise;
+  }
+
+  /** The response of `ex` ended (send/end). */
+  responseFinished(ex: Exchange): void {
+    if (this.accessLog !== null) this.accessLog.log(ex);
+    if (this.exchange !== ex || this.ending) return;
+    if (!this.messageDone) {
+      if (ex.closeAfter || this.broken || this.peerEnded) {
+        this.shutdown();
+        return;
+      }
+      // Small remainder: keep reading and dropping it, then serve the next request.
+      (ex.body as IncomingBody).discard();
+      if (this.pausedForBody) {
+        this.pausedForBody = false;
+        this.resumeIfUnpaused();
+      }
+    }
+    this.pump();
+  }
+
+  /** Closes now, discarding queued output (app error after headers). */
+  destroy(): void {
+    if (this.closed) return;
+    this.ending = true;
+    this.deadline = 0;
+    this.socket.destroy();
+  }
+
+  /* ---------------- used by the server ---------------- */
+
+  /** Graceful drain: close now if idle, else close after the current response. */
+  closeIfIdle(): void {
+    this.closeWhenDone = true;
+    // A connection that has not served a request yet was just accepted and its
+    // request is likely in flight: closing it now would reset the client (HUP,
+    // max_requests). It closes after its first response, or at the header timeout.
+    if (!this.ending && this.idle && this.servedAny) this.shutdown();
+  }
+
+  /* ---------------- the loop ---------------- */
+
+  private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.loop();
+    } catch (error) {
+      // Only a bug gets here (handler errors are caught in dispatch); never let it reach the runtime.
+      this.logger.critical("Internal error in connection; closing it", error);
+      this.destroy();
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private loop(): void {
+    for (;;) {
+      if (this.ending) return;
+      const ex = this.exchange;
+      if (ex !== null && this.messageDone) {
+        if (!ex.finished) {
+          this.holdInput();
+          return;
+        }
+        if (!this.finishCycle(ex)) return;
+        continue;
+      }
+      if (ex === null && this.writeBlocked) {
+        // Do not start the next request until the previous response drained.
+        this.holdInput();
+        return;
+      }
+      let data = this.takeInput();
+      if (data === null) break;
+      if (this.proxyHeader !== null && (data = this.readProxyHeader(data)) === null) continue;
+      if (ex === null && this.deadlineKind === DEADLINE_IDLE) {
+        this.setDeadline(DEADLINE_HEAD, this.server.headerTimeoutMs);
+      }
+      let used: number;
+      try {
+        used = this.parser.execute(data);
+      } catch (error) {
+        this.parseError(error);
+        return;
+      }
+      if (used < data.length) {
+        if (used === 0 && !this.messageDone && !this.dispatchPending) {
+          throw new Error("parser made no progress");
+        }
+        this.unshiftInput(data.subarray(used));
+      }
+      if (this.dispatchPending) {
+        this.dispatchPending = false;
+        this.dispatch(this.exchange!);
+      }
+    }
+    // Every held byte was parsed: reading may go on.
+    if (this.pausedForInput) {
+      this.pausedForInput = false;
+      this.resumeIfUnpaused();
+    }
+    if (this.peerEnded && this.exchange === null) this.shutdown();
+  }
+
+  private dispatch(ex: Exchange): void {
+    const server = this.server;
+    if (ex.badProxyHeaders) {
+      this.logger.debug("Refusing request with contradicting X-Forwarded scheme headers from a trusted proxy");
+      this.respondError(ex, 400);
+      return;
+    }
+    if (server.refuseUnderscore && hasUnderscoreName(ex.head.headers)) {
+      this.logger.debug("Refusing request with '_' in a header name (header_map = refuse)");
+      this.respondError(ex, 400);
+      return;
+    }
+    let result: void | Promise<void>;
+    try {
+      result = server.handler(ex, ex);
+    } catch (error) {
+      this.appError(ex, error);
+      return;
+    }
+    if (result != null && typeof (result as Promise<void>).then === "function") {
+      (result as Promise<void>).then(
+        () => this.appResolved(ex),
+        (error: unknown) => this.appError(ex, error),
+      );
+    }
+  }
+
+  /**
+   * Feeds the connection's first bytes to the PROXY header reader. Returns
+   * the bytes after the header once it is complete, or null when all of
+   * `data` was used (header incomplete, or malformed and the connection
+   * destroyed: it is not HTTP, so it gets no HTTP response).
+   */
+  private readProxyHeader(data: Uint8Array): Uint8Array | null {
+    const reader = this.proxyHeader!;
+    let used: number;
+    try {
+      used = reader.feed(data);
+    } catch (error) {
+      this.logger.warning(`Closing connection from ${this.remoteAddress || "unix socket"}: ${(error as Error).message}`);
+      this.destroy();
+      return null;
+    }
+    if (used < 0) return null;
+    this.proxyHeader = null;
+    const addresses = reader.addresses;
+    if (addresses !== null) {
+      this.remoteAddress = addresses.remoteAddress;
+      this.remotePort = addresses.remotePort;
+      this.localAddress = addresses.localAddress;
+      this.localPort = addresses.localPort;
+      // The proxy's client is now the peer: trust for Forwarded headers is decided on it.
+      this.trustForwarded = isTrustedPeer(this.server.forwardedAllow, addresses.remoteAddress);
+    }
+    return used < data.length ? data.subarray(used) : null;
+  }
+
+  private appResolved(ex: Exchange): void {
+    if (ex.started || this.closed) return;
+    this.logger.error(`Handler for ${ex.head.method} ${ex.head.target} finished without sending a response`);
+    this.respondError(ex, 500);
+  }
+
+  private appError(ex: Exchange, error: unknown): void {
+    const label = `${ex.head.method} ${ex.head.target}`;
+    if (this.closed) {
+      this.logger.debug(`Error handling ${label} after the connection closed: ${String(error)}`);
+      return;
+    }
+    if (ex.finished) {
+      this.logger.error(`Error handling ${label} after its response ended`, error);
+      return;
+    }
+    if (ex.started) {
+      this.logger.error(`Error handling ${label} after the response started; aborting the connection`, error);
+      ex.abort(error);
+      return;
+    }
+    // A broken request body (bad chunk, too large) answers with its own status.
+    const status = error instanceof HttpError ? error.status : 500;
+    if (status >= 500) this.logger.error(`Error handling request ${label}`, error);
+    else this.logger.debug(`Request ${label} failed: ${String(error)}`);
+    this.respondError(ex, status);
+  }
+
+  /** Plain-text error response for `ex` (the app did not start one). */
+  private respondError(ex: Exchange, status: number): void {
+    try {
+      ex.send(status, undefined, TEXT_PLAIN, reasonPhrase(status));
+    } catch (error) {
+      this.logger.critical("Could not write an error response", error);
+      this.destroy();
+    }
+  }
+
+  private parseError(error: unknown): void {
+    this.broken = true;
+    const status = error instanceof HttpError ? error.status : 400;
+    if (!(error instanceof HttpError)) this.logger.error("Unexpected error while parsing a request", error);
+    else this.logger.debug(`Bad request (${status}): ${error.message}`);
+    const ex = this.exchange;
+    if (ex !== null && !this.dispatchPending) {
+      // Error in the body of a request the app is handling: the app sees it on read.
+      if (ex.body instanceof IncomingBody) ex.body.fail(error);
+      if (ex.finished) this.shutdown();
+      return;
+    }
+    this.dispatchPending = false;
+    this.exchange = null;
+    this.writeErrorAndClose(status);
+  }
+
+  /** Answers `status` outside any exchange, then closes. */
+  private writeErrorAndClose(status: number): void {
+    try {
+      this.serializer.send(this.socket, CLOSING, status, undefined, TEXT_PLAIN, reasonPhrase(status));
+    } catch (error) {
+      this.logger.critical("Could not write an error response", error);
+    }
+    this.shutdown();
+  }
+
+  /** The exchange's response ended and its message was fully read: finish it. Returns whether to go on. */
+  private finishCycle(ex: Exchange): boolean {
+    this.exchange = null;
+    this.messageDone = false;
+    this.servedAny = true;
+    this.server.requestDone();
+    if (ex.closeAfter || this.broken || this.closeWhenDone || this.server.draining) {
+      this.shutdown();
+      return false;
+    }
+    if (this.pausedForInput || this.pausedForBody) {
+      // A body the app never read may have paused the socket; it no longer matters.
+      this.pausedForInput = false;
+      this.pausedForBody = false;
+      this.resumeIfUnpaused();
+    }
+    if (this.writeBlocked) {
+      this.deadlineKind = DEADLINE_IDLE; // armed on drain
+      this.deadline = 0;
+    } else {
+      this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
+    }
+    return true;
+  }
+
+  /** Graceful close: flush and close; stop parsing. */
+  private shutdown(): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.deadline = 0;
+    this.input = null;
+    this.moreInput = null;
+    this.socket.end();
+  }
+
+  private setDeadline(kind: number, ms: number): void {
+    this.deadlineKind = kind;
+    this.deadline = ms > 0 ? this.server.wheel.now() + ms : 0;
+  }
+
+  private takeInput(): Uint8Array | null {
+    const data = this.input;
+    if (data === null) return null;
+    const more = this.moreInput;
+    this.input = more !== null && more.length > 0 ? more.shift()! : null;
+    return data;
+  }
+
+  private unshiftInput(rest: Uint8Array): void {
+    if (this.input !== null) (this.moreInput ??= []).unshift(this.input);
+    this.input = rest;
+  }
+
+  /** Pauses the socket when too many unparsed bytes are held. */
+  private holdInput(): void {
+    if (this.pausedForInput || this.input === null) return;
+    let held = this.input.length;
+    const more = this.moreInput;
+    if (more !== null) for (let i = 0; i < more.length; i++) held += more[i].length;
+    if (held > INPUT_HIGH_WATER) {
+      this.pausedForInput = true;
+      this.socket.pause();
+    }
+  }
+
+  private resumeIfUnpaused(): void {
+    if (!this.pausedForInput && !this.pausedForBody && !this.ending) this.socket.resume();
+  }
+
+  private resolveDrain(): void {
+    const resolve = this.drainResolve;
+    if (resolve !== null) {
+      this.drainResolve = null;
+      this.drainPromise = null;
+      resolve();
+    }
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * One request/response exchange on a connection. A single object plays three
+ * roles so a request costs one allocation: the {@link IncomingRequest} and the
+ * {@link ResponseWriter} handed to the adapter (as both arguments of the
+ * handler), and the {@link ResponseContext} the serializer reads.
+ */
+import { EMPTY_BODY, IncomingBody, type BodyOwner } from "./body.ts";
+import type { AccessLogger } from "../log/access-log.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Socket } from "../runtime/socket.ts";
+import { applyForwarded } from "../net/forwarded.ts";
+import type { AddressMatcher } from "../net/ip-match.ts";
+import { FRAMING_LENGTH, FRAMING_NONE, ResponseError, type ResponseContext, type ResponseSerializer } from "../http/serializer.ts";
+import type { HeaderList, RequestHead } from "../http/types.ts";
+import type { IncomingRequest, RequestBody, ResponseWriter } from "./types.ts";
+
+const encoder = new TextEncoder();
+
+/** UTF-8 byte length of `text` (lone surrogates count as U+FFFD, like TextEncoder). */
+function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) bytes += 1;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 2; // surrogate pair: 4 bytes for 2 chars
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+/**
+ * What an exchange needs from the connection it belongs to (implemented by
+ * `Connection` in connection.ts; declared here so the two files do not
+ * import each other).
+ */
+export interface ExchangeOwner {
+  readonly socket: Socket;
+  readonly logger: Logger;
+  readonly accessLog: AccessLogger | null;
+  /** The connection is closed or closing: writes are pointless. */
+  readonly ended: boolean;
+  /** Set when a socket write returned false (the connection waits for `drain`). */
+  writeBlocked: boolean;
+  /** Send `100 Continue` for `ex` (first read of a body that expects it). */
+  sendContinue(ex: Exchange): void;
+  /** `ex`'s request body was read to its end. */
+  bodyDrained(ex: Exchange): void;
+  /** Close the connection now. */
+  destroy(): void;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+  /** `http` or `https` of the connection itself (before forwarded headers). */
+  readonly scheme: string;
+  /** The peer is a trusted proxy: apply its forwarded headers. */
+  readonly trustForwarded: boolean;
+  readonly forwardedAllow: AddressMatcher;
+  readonly serializer: ResponseSerializer;
+  /** Whether the connection stays open after `ex` (decided right before its head is serialized). */
+  keepAliveFor(ex: Exchange): boolean;
+  /** `ex`'s response is complete: log it, then start the next pipelined request or close. */
+  responseFinished(ex: Exchange): void;
+  /** Resolves once the socket drained after a write returned false. */
+  waitDrain(): Promise<void>;
+}
+
+/** See the module comment. Created by the connection (connection.ts) when a request head is parsed. */
+export class Exchange implements IncomingRequest, ResponseWriter, ResponseContext, BodyOwner {
+  readonly head: RequestHead;
+  readonly body: RequestBody;
+  readonly isHead: boolean;
+  readonly versionMinor: number;
+  /** Decided by the connection right before the head is serialized. */
+  keepAlive = true;
+  /** The head has been serialized (queued or written). */
+  started = false;
+  /** The response is complete (or abandoned). */
+  finished = false;
+  /** The connection closes after this response (decided when the head was serialized). */
+  closeAfter = false;
+  /** `100 Continue` was written. */
+  continueSent = false;
+  /** Trailer fields of a chunked request body, once the body completed. */
+  trailers: HeaderList | null = null;
+  /** Client address after a PROXY header and trusted Forwarded / X-Forwarded-For. */
+  remoteAddress: string;
+  remotePort: number;
+  localAddress: string;
+  localPort: number;
+  /** `http` or `https`, after trusted Forwarded / X-Forwarded-Proto. */
+  scheme: string;
+  /** A trusted proxy sent contradicting scheme headers: the connection answers 400. */
+  badProxyHeaders = false;
+  /** Response status, once the head was serialized (access log). */
+  status = 0;
+  /** Response headers as the app gave them, once the head was serialized (access log). */
+  responseHeaders: HeaderList | null = null;
+  /** Body bytes handed to the socket; counted for `send` only while an access log is on. */
+  bodyBytes = 0;
+  /** Clock reading when the head was parsed; set only while an access log is on. */
+  startTime = 0;
+
+  private readonly conn: ExchangeOwner;
+  private framing = FRAMING_NONE;
+  private remaining = -1;
+  private pendingHead: Uint8Array | null = null;
+  private aborted = false;
+  private closeListeners: (() => void)[] | null = null;
+
+  constructor(conn: ExchangeOwner, head: RequestHead) {
+    this.conn = conn;
+    this.head = head;
+    this.isHead = head.method === "HEAD";
+    this.versionMinor = head.versionMinor;
+    this.body = head.contentLength > 0 || head.chunked ? new IncomingBody(this) : EMPTY_BODY;
+    this.remoteAddress = conn.remoteAddress;
+    this.remotePort = conn.remotePort;
+    this.localAddress = conn.localAddress;
+    this.localPort = conn.localPort;
+    this.scheme = conn.scheme;
+    if (conn.trustForwarded && !applyForwarded(head.headers, conn.forwardedAllow, this)) this.badProxyHeaders = true;
+  }
+
+  get headersSent(): boolean {
+    return this.started;
+  }
+  get closed(): boolean {
+    return this.aborted || this.conn.ended;
+  }
+
+  /** BodyOwner: the app reads the body for the first time → `100 Continue` if the client waits for it. */
+  bodyWanted(): void {
+    if (this.head.expectContinue && !this.continueSent && !this.started) {
+      this.continueSent = true;
+      this.conn.sendContinue(this);
+    }
+  }
+
+  /** BodyOwner: the app caught up with buffered body bytes. */
+  bodyDrained(): void {
+    this.conn.bodyDrained(this);
+  }
+
+  send(status: number, reason: string | undefined, headers: HeaderList, body: Uint8Array | string | null): void {
+    if (this.started) throw new ResponseError("response already started");
+    const conn = this.conn;
+    if (conn.ended) {
+      this.started = this.finished = true;
+      return;
+    }
+    this.keepAlive = conn.keepAliveFor(this);
+    const serializer = conn.serializer;
+    // Throws ResponseError before writing anything when the response is invalid.
+    const ok = serializer.send(conn.socket, this, status, reason, headers, body);
+    this.started = true;
+    this.finished = true;
+    this.status = status;
+    this.responseHeaders = headers;
+    if (conn.accessLog !== null && body !== null && serializer.framing !== FRAMING_NONE) {
+      this.bodyBytes = typeof body === "string" ? utf8Length(body) : body.length;
+    }
+    this.closeAfter = serializer.close;
+    if (!ok) conn.writeBlocked = true;
+    conn.responseFinished(this);
+  }
+
+  start(status: number, reason: string | undefined, headers: HeaderList): void {
+    if (this.started) throw new ResponseError("response already started");
+    const conn = this.conn;
+    if (conn.ended) {
+      this.started = true;
+      return;
+    }
+    this.keepAlive = conn.keepAliveFor(this);
+    const serializer = conn.serializer;
+    const head = serializer.head(this, status, reason, headers);
+    this.started = true;
+    this.status = status;
+    this.responseHeaders = headers;
+    this.framing = serializer.framing;
+    this.remaining = serializer.length;
+    this.closeAfter = serializer.close;
+    // Held briefly so a write()/end() in the same tick leaves in the same socket write.
+    this.pendingHead = head;
+    queueMicrotask(() => this.flushHead());
+  }
+
+  write(chunk: Uint8Array | string): void | Promise<void> {
+    if (!this.started) throw new ResponseError("write() before start()");
+    if (this.finished) {
+      if (this.aborted) return;
+      throw new ResponseError("write() after end()");
+    }
+    const conn = this.conn;
+    if (conn.ended) return;
+    let data = chunk;
+    if (this.framing !== FRAMING_NONE) {
+      // Encoded here rather than in the serializer, so the byte count is known.
+      if (typeof data === "string") data = encoder.encode(data);
+      if (this.framing === FRAMING_LENGTH) {
+        if (data.length > this.remaining) {
+          const error = new ResponseError("response body is longer than its Content-Length");
+          this.abort(error);
+          throw error;
+        }
+        this.remaining -= data.length;
+      }
+      this.bodyBytes += data.length;
+    }
+    if (data.length === 0 && this.pendingHead === null) return;
+    const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, data, this.framing, false);
+    this.pendingHead = null;
+    if (!ok || conn.writeBlocked) {
+      conn.writeBlocked = true;
+      return conn.waitDrain();
+    }
+  }
+
+  end(): void {
+    if (!this.started) throw new ResponseError("end() before start()");
+    if (this.finished) return;
+    this.finished = true;
+    const conn = this.conn;
+    if (conn.ended) return;
+    if (this.framing === FRAMING_LENGTH && this.remaining > 0) {
+      conn.logger.error(`Response body is ${this.remaining} bytes shorter than its Content-Length; closing connection`);
+      this.closeAfter = true;
+    }
+    const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, null, this.framing, true);
+    this.pendingHead = null;
+    if (!ok) conn.writeBlocked = true;
+    conn.responseFinished(this);
+  }
+
+  abort(_error?: unknown): void {
+    if (this.aborted) return;
+    // A response cut off mid-way still gets its access log line (as in gunicorn).
+    const unfinished = this.started && !this.finished;
+    this.aborted = true;
+    this.finished = true;
+    this.pendingHead = null;
+    const accessLog = this.conn.accessLog;
+    if (unfinished && accessLog !== null) accessLog.log(this);
+    this.conn.destroy();
+  }
+
+  /**
+   * Extension beyond {@link ResponseWriter}: calls `listener` once when the
+   * connection goes away before this exchange completed (client gone while a
+   * stream is being produced). Called right away if it is already gone.
+   */
+  onClose(listener: () => void): void {
+    if (this.closed) {
+      listener();
+      return;
+    }
+    (this.closeListeners ??= []).push(listener);
+  }
+
+  /** The connection's socket closed while this exchange was current. */
+  connectionClosed(): void {
+    const listeners = this.closeListeners;
+    if (listeners === null) return;
+    this.closeListeners = null;
+    for (const listener of listeners) {
+      try {
+        listener();
+      } catch (error) {
+        this.conn.logger.error("Error in a connection close listener", error);
+      }
+    }
+  }
+
+  private flushHead(): void {
+    const head = this.pendingHead;
+    if (head === null) return;
+    this.pendingHead = null;
+    if (this.conn.ended) return;
+    if (!this.conn.socket.write(head)) this.conn.writeBlocked = true;
+  }
+}

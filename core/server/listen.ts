@@ -1,0 +1,96 @@
+/**
+ * Binding the listeners of one serving process: every `--bind` address with
+ * the TLS files read and checked, failures as one {@link StartupError}
+ * line, and the `worker_connections` cap on accepted connections. Used by
+ * workers to serve and by the master to test-bind before forking.
+ */
+import { describeBindFailure, formatBind } from "../net/bind.ts";
+import { errorMessage } from "../log/logger.ts";
+import type { Platform } from "../runtime/platform.ts";
+import type { ListenFn } from "../net/listen-types.ts";
+import type { ServerCore } from "./server.ts";
+import type { Settings } from "../config/settings.ts";
+import type { BindAddress } from "../net/bind.ts";
+import type { ConnectionAcceptor, Listener, SocketHandlers } from "../runtime/socket.ts";
+import type { Logger } from "../log/logger.ts";
+import { TlsConfigError, describeTlsError, loadTlsOptions, type TlsOptions } from "../net/tls.ts";
+import { EXIT_FAILURE, EXIT_USAGE, StartupError } from "../config/errors.ts";
+
+/** What binding needs from a runtime: its listen function and a file reader for TLS files. */
+export interface ListenRuntime extends Pick<Platform, "readTextFile"> {
+  listen: ListenFn;
+}
+
+/**
+ * The TLS files named by the settings, read and checked (undefined when TLS
+ * is off). A bad combination of options is a usage error (exit 2); a
+ * missing, unreadable or non-PEM file exits 1; both are one line naming it.
+ */
+export function loadTls(rt: ListenRuntime, settings: Settings): TlsOptions | undefined {
+  try {
+    return loadTlsOptions((path) => rt.readTextFile(path), settings);
+  } catch (error) {
+    if (error instanceof TlsConfigError) throw new StartupError(error.message, error.usage ? EXIT_USAGE : EXIT_FAILURE);
+    throw error;
+  }
+}
+
+/** Handlers for a connection refused over `worker_connections`: it is already destroyed. */
+const REFUSED: SocketHandlers = { data() {}, drain() {}, end() {}, close() {} };
+
+/**
+ * `server.accept`, capped at `worker_connections` open connections: beyond
+ * that, new connections are closed at once (the client may retry on
+ * another worker) instead of letting one process take on unbounded work.
+ */
+export function limitConnections(server: ServerCore, max: number, logger: Logger): ConnectionAcceptor {
+  let warned = false;
+  return (socket) => {
+    if (server.connections < max) {
+      warned = false;
+      return server.accept(socket);
+    }
+    if (!warned) logger.warning(`worker_connections (${max}) reached; closing new connections until some finish`);
+    warned = true;
+    socket.destroy();
+    return REFUSED;
+  };
+}
+
+/**
+ * Bind every `--bind` address. If one fails, the ones already bound are
+ * closed and a {@link StartupError} names the address, the reason and
+ * the fix (`cannot bind 127.0.0.1:8000: address already in use; is
+ * another server running there? …`, exit 1).
+ */
+export async function listenAll(rt: ListenRuntime, settings: Settings, accept: ConnectionAcceptor, logger: Logger): Promise<Listener[]> {
+  const tls = loadTls(rt, settings);
+  const listeners: Listener[] = [];
+  for (const bind of settings.bind) {
+    let listener: Listener;
+    try {
+      listener = await rt.listen(bind, accept, {
+        backlog: settings.backlog,
+        reusePort: settings.reuse_port,
+        tls,
+        onError: (error) => logger.error(`error on ${formatBind(bind)}: ${errorMessage(error)}`),
+      });
+    } catch (error) {
+      await Promise.allSettled(listeners.map((listener) => listener.close()));
+      throw bindFailure(settings, bind, tls, error);
+    }
+    // Runtimes name what they bound; the scheme is core's business.
+    listeners.push(tls === undefined ? listener : { url: listener.url.replace(/^http:/, "https:"), close: () => listener.close() });
+  }
+  return listeners;
+}
+
+/** The one-line {@link StartupError} (exit 1) for a bind that failed with `error`. */
+export function bindFailure(settings: Settings, bind: BindAddress, tls: TlsOptions | undefined, error: unknown): StartupError {
+  const tlsReason = tls === undefined ? null : describeTlsError(error);
+  if (tlsReason !== null) {
+    const files = `certfile ${JSON.stringify(settings.certfile)}, keyfile ${JSON.stringify(settings.keyfile)}`;
+    return new StartupError(`cannot serve TLS on ${formatBind(bind)}: ${tlsReason} (${files})`, EXIT_FAILURE);
+  }
+  return new StartupError(`cannot bind ${formatBind(bind)}: ${describeBindFailure(bind, error)}`, EXIT_FAILURE);
+}

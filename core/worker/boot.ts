@@ -1,0 +1,72 @@
+/**
+ * Booting one serving process on the core engine: settings → app handler →
+ * ServerCore → listeners, with the graceful stop; `--engine native` goes to
+ * engine.ts instead. Runtime services come in through a
+ * {@link WorkerRuntime}; nothing here touches a runtime API.
+ */
+import { ServerCore, defaultServerOptions } from "../server/server.ts";
+import type { ServerOptions } from "../server/server.ts";
+import type { Settings } from "../config/settings.ts";
+import type { Logger } from "../log/logger.ts";
+import { limitConnections, listenAll } from "../server/listen.ts";
+import { bootNative } from "./engine.ts";
+import { loadHandler } from "./load-app.ts";
+import { boundedStop, type BootOptions, type ServingProcess, type WorkerRuntime } from "./serving.ts";
+
+/** Settings mapped onto ServerCore's options. */
+export function serverOptionsFrom(settings: Settings): ServerOptions {
+  return {
+    ...defaultServerOptions(),
+    limits: {
+      limitRequestLine: settings.limit_request_line,
+      limitRequestFields: settings.limit_request_fields,
+      limitRequestFieldSize: settings.limit_request_field_size,
+      limitRequestBody: settings.limit_request_body,
+      permitBareLf: settings.permit_bare_lf,
+    },
+    keepalive: settings.keepalive,
+    headerTimeout: settings.header_timeout,
+    serverHeader: settings.server_header,
+    headerMap: settings.header_map,
+    forwardedAllowIps: settings.forwarded_allow_ips,
+    proxyProtocol: settings.proxy_protocol,
+    proxyAllowIps: settings.proxy_allow_ips,
+  };
+}
+
+/**
+ * Load the app, create the server and bind every address — the sequence
+ * each serving process runs, with the engine `settings.engine` names
+ * (core/server/native-engine.ts). Throws {@link StartupError}.
+ */
+export async function bootServer(
+  rt: WorkerRuntime,
+  settings: Settings,
+  app: string,
+  logger: Logger,
+  boot: BootOptions = {},
+): Promise<ServingProcess> {
+  if (settings.engine === "native") return bootNative(rt, settings, app, logger, boot);
+  const handler = await loadHandler(rt, app, settings.interface, logger, {
+    headerMap: settings.header_map,
+    multiprocess: boot.multiprocess ?? false,
+  });
+  const server = new ServerCore({
+    handler,
+    timers: rt.timers,
+    logger,
+    options: serverOptionsFrom(settings),
+    onRequestDone: boot.onRequestDone,
+    accessLog: boot.accessLog,
+  });
+  const listeners = await listenAll(rt, settings, limitConnections(server, settings.worker_connections, logger), logger);
+  let shuttingDown: Promise<void> | null = null;
+  const shutdown = () =>
+    (shuttingDown ??= (async () => {
+      await Promise.allSettled(listeners.map((listener) => listener.close()));
+      server.closeIdle();
+      await server.drain();
+      server.stopTimers();
+    })());
+  return { listeners, server, shutdown, stop: boundedStop(rt, settings, shutdown) };
+}

@@ -1,0 +1,64 @@
+/**
+ * Importing APP (`file[:export]`) in a worker and turning its export into a
+ * {@link RequestHandler} through the adapters; every failure is one
+ * {@link StartupError} line (exit 2).
+ */
+import { AppLoadError, baseName, locateApp, missingPackage, pickExport } from "../config/app-spec.ts";
+import type { AppFileLookup, PickedExport } from "../config/app-spec.ts";
+import { describeError, errorMessage } from "../log/logger.ts";
+import type { AppLoader } from "../runtime/platform.ts";
+import type { Settings } from "../config/settings.ts";
+import type { Logger } from "../log/logger.ts";
+import type { RequestHandler } from "../server/types.ts";
+import { EXIT_USAGE, StartupError } from "../config/errors.ts";
+import { createHandler } from "../../adapters/detect.ts";
+import type { HandlerOptions } from "../../adapters/detect.ts";
+
+/**
+ * Import APP and turn its export into a {@link RequestHandler}. Every failure
+ * becomes a one-line {@link StartupError} (exit 2); the stack of an error
+ * thrown while importing goes to the log at debug level.
+ */
+export function loadHandler(
+  loader: AppLoader & AppFileLookup,
+  app: string,
+  iface: Settings["interface"],
+  logger: Logger,
+  handlerOptions: Partial<HandlerOptions> = {},
+): Promise<RequestHandler> {
+  return loadApp(loader, app, logger, (picked) => createHandler(picked.value, iface, { ...handlerOptions, logger }, picked.name));
+}
+
+/**
+ * Import APP, pick its export and make something of it with `build`. Every
+ * failure (`build` throwing included) becomes a one-line
+ * {@link StartupError} (exit 2), as in {@link loadHandler}.
+ */
+export async function loadApp<T>(
+  loader: AppLoader & AppFileLookup,
+  app: string,
+  logger: Logger,
+  build: (picked: PickedExport) => T,
+): Promise<T> {
+  try {
+    const { spec, path } = locateApp(loader, app);
+    let namespace: Record<string, unknown>;
+    try {
+      namespace = await loader.importModule(path);
+    } catch (error) {
+      if (error instanceof AppLoadError) throw error;
+      logger.debug(`importing ${path} failed:\n${describeError(error)}`);
+      const reason = errorMessage(error);
+      const pkg = missingPackage(reason);
+      throw new AppLoadError(`cannot load app ${JSON.stringify(spec.file)}: ${reason}${pkg === null ? "" : ` (npm install ${pkg})`}`);
+    }
+    const picked = pickExport(namespace, spec);
+    try {
+      return build(picked);
+    } catch (error) {
+      throw new AppLoadError(`${baseName(spec.file)}: ${errorMessage(error)}`);
+    }
+  } catch (error) {
+    throw new StartupError(errorMessage(error), EXIT_USAGE);
+  }
+}

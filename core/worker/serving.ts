@@ -1,0 +1,59 @@
+/**
+ * What a booted serving process is ({@link ServingProcess}), what booting it
+ * needs from a runtime ({@link WorkerRuntime}) and the graceful stop bounded
+ * by `graceful_timeout`, shared by both engines (boot.ts, engine.ts).
+ */
+import type { AccessLogger } from "../log/access-log.ts";
+import type { AppLoader, Platform } from "../runtime/platform.ts";
+import type { ListenFn } from "../net/listen-types.ts";
+import type { ServeNativeFn } from "../server/native-engine.ts";
+import type { ServerCore } from "../server/server.ts";
+import type { Settings } from "../config/settings.ts";
+import type { Listener } from "../runtime/socket.ts";
+import type { Timers } from "../runtime/timers.ts";
+
+/** What booting a serving process needs from a runtime. */
+export interface WorkerRuntime extends Platform, AppLoader {
+  readonly timers: Timers;
+  listen: ListenFn;
+  /** The runtime's own HTTP server for `--engine native` (core/server/native-engine.ts); absent: not available. */
+  serveNative?: ServeNativeFn;
+}
+
+/** A process that is serving: its listeners and connection server. */
+export interface ServingProcess {
+  /** The core engine's listeners (empty with `--engine native`: the runtime's server owns its sockets). */
+  readonly listeners: readonly Listener[];
+  /** The core engine's connection server (null with `--engine native`). */
+  readonly server: ServerCore | null;
+  /**
+   * Graceful stop: close the listeners, close idle connections and let busy
+   * ones finish their response; resolves once no connection is left.
+   */
+  shutdown(): Promise<void>;
+  /** {@link shutdown} bounded by `graceful_timeout`; resolves false when time ran out. */
+  stop(): Promise<boolean>;
+}
+
+/** Extra hooks for {@link bootServer}. */
+export interface BootOptions {
+  /** Called after every completed request (max_requests accounting in workers). */
+  onRequestDone?: () => void;
+  /** True when several worker processes serve the app (`tricorn.multiprocess` in the environ). */
+  multiprocess?: boolean;
+  /** The access log (core/log/log-files.ts), or null/absent when it is off. */
+  accessLog?: AccessLogger | null;
+}
+
+/** `shutdown` bounded by `graceful_timeout`: resolves false when time ran out. */
+export function boundedStop(rt: Pick<WorkerRuntime, "timers">, settings: Settings, shutdown: () => Promise<void>): () => Promise<boolean> {
+  return async () => {
+    let timer: unknown;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = rt.timers.setTimeout(() => resolve(false), settings.graceful_timeout * 1000);
+    });
+    const drained = await Promise.race([shutdown().then(() => true), timedOut]);
+    rt.timers.clearTimeout(timer);
+    return drained;
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * A worker process, from its entry to its exit: connect to the master over
+ * the process layer's IPC, boot one serving process (boot.ts) with the
+ * binds the master resolved, and run it under the worker control loop
+ * (core/arbiter/worker-control.ts: heartbeats, max_requests, graceful stop).
+ */
+import type { AccessLogger } from "../log/access-log.ts";
+import type { ProcessLayer } from "../arbiter/process.ts";
+import type { Settings } from "../config/settings.ts";
+import type { BindAddress } from "../net/bind.ts";
+import type { Logger } from "../log/logger.ts";
+import { runWorker } from "../arbiter/worker-control.ts";
+import { WORKER_BINDS_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
+import { bootServer } from "./boot.ts";
+import type { WorkerRuntime } from "./serving.ts";
+
+/**
+ * Worker process: connect to the master, load the app and listen, then serve
+ * until told to stop. Resolves with the exit code (0, or 3 when the app or a
+ * bind failed; the master reports the error).
+ */
+export async function runWorkerProcess(
+  rt: WorkerRuntime,
+  layer: ProcessLayer,
+  settings: Settings,
+  app: string,
+  logger: Logger,
+  logs: { accessLog?: AccessLogger | null; reopenLogs?: () => void } = {},
+): Promise<number> {
+  const host = await layer.createWorkerHost(Number(rt.env[WORKER_ID_ENV] ?? 0));
+  const binds = rt.env[WORKER_BINDS_ENV] ? (JSON.parse(rt.env[WORKER_BINDS_ENV]!) as BindAddress[]) : settings.bind;
+  const sharing = layer.sharing(binds);
+  const serving: Settings = {
+    ...settings,
+    bind: binds,
+    // reuseport: every worker binds the port itself. cluster: the master shares one handle.
+    reuse_port: sharing === "reuseport" ? true : sharing === "cluster" ? false : settings.reuse_port,
+  };
+  return runWorker({
+    host,
+    timers: rt.timers,
+    logger,
+    settings: {
+      timeout: settings.timeout,
+      gracefulTimeout: settings.graceful_timeout,
+      maxRequests: settings.max_requests,
+      maxRequestsJitter: settings.max_requests_jitter,
+    },
+    boot: async (context) => {
+      const process = await bootServer(rt, serving, app, logger, {
+        onRequestDone: context.requestDone,
+        multiprocess: settings.workers > 1,
+        accessLog: logs.accessLog,
+      });
+      return { shutdown: () => process.shutdown(), reopenLogs: logs.reopenLogs };
+    },
+  });
+}
