@@ -99,6 +99,16 @@ export interface ArbiterOptions {
   /** Extra environment for every worker. */
   workerEnv?: Record<string, string>;
   tuning?: ArbiterTuning;
+  /** Told when a reload starts and ends (either way) and when a stop starts (systemd notifications). */
+  lifecycle?: ArbiterLifecycle;
+}
+
+/** Master state changes a service manager hears about (core/arbiter/service-notify.ts). */
+export interface ArbiterLifecycle {
+  reloading?(): void;
+  /** The reload finished: new workers serve, or it failed and the old ones still do. */
+  reloaded?(): void;
+  stopping?(): void;
 }
 
 /** The arbiter's bookkeeping for one worker process. */

@@ -182,6 +182,7 @@ export class Arbiter implements ArbiterView {
       return;
     }
     this.state = "stopping";
+    this.options.lifecycle?.stopping?.();
     this.exitCode = exitCode;
     this.exitReason = reason;
     this.reloading = null;
@@ -474,6 +475,7 @@ export class Arbiter implements ArbiterView {
       return;
     }
     this.logger.info("Hang up: Master");
+    this.options.lifecycle?.reloading?.();
     const from = this.currentGen;
     this.reloading = { from, to: -1 };
     if (this.options.reloadConfig) {
@@ -507,6 +509,7 @@ export class Arbiter implements ArbiterView {
   }
 
   private afterReload(): void {
+    this.options.lifecycle?.reloaded?.();
     if (!this.reloadQueued) return;
     this.reloadQueued = false;
     void this.reload();

@@ -5,12 +5,12 @@
  * (core/worker/worker-main.ts); the command (core/command/) picks one.
  */
 import { Arbiter } from "./arbiter.ts";
-import type { ArbiterConfig, ArbiterHooks } from "./arbiter-types.ts";
+import type { ArbiterConfig, ArbiterHooks, ArbiterView } from "./arbiter-types.ts";
 import { parseCommandLine } from "../config/cli.ts";
 import { WORKER_BINDS_ENV } from "../config/worker-env.ts";
 import type { ProcessLayer } from "./process.ts";
 import type { Platform } from "../runtime/platform.ts";
-import { StartupError } from "../config/errors.ts";
+import { EXIT_USAGE, StartupError } from "../config/errors.ts";
 import { listenAll, type ListenRuntime } from "../server/listen.ts";
 import type { Settings } from "../config/settings.ts";
 import type { BindAddress } from "../net/bind.ts";
@@ -19,6 +19,11 @@ import type { Logger } from "../log/logger.ts";
 import type { Timers } from "../runtime/timers.ts";
 import { holdStartupLog } from "../log/startup-log.ts";
 import { VERSION } from "../config/version.ts";
+import { serviceNotifier } from "./service-notify.ts";
+import { activatedBinds, socketActivationUnsupported } from "./socket-activation.ts";
+import { secureUnixSockets, workerCredentials } from "./privileges.ts";
+import type { Credentials } from "../config/credentials.ts";
+import { launchedByNpm, watchLauncher } from "./launcher-watch.ts";
 
 /** How long the master holds its start-up log lines at most (see core/log/startup-log.ts). */
 const STARTUP_LOG_HOLD_MS = 10_000;
@@ -41,6 +46,8 @@ export interface MasterOptions {
   reload?: () => Promise<{ settings: Settings; hooks?: ArbiterHooks }>;
   /** Extra environment for every worker; read at each spawn, so `reload` may update it in place. */
   workerEnv?: Record<string, string>;
+  /** Lines for the start-up log, after `Starting tricorn` (how `--workers auto` was resolved). */
+  notes?: readonly string[];
   /** Called once the arbiter runs (start a `--reload` watcher); the function returned is called when it stops. */
   onRunning?: (arbiter: Arbiter) => (() => void) | void;
 }
@@ -91,6 +98,19 @@ export async function probeBinds(rt: ListenRuntime, settings: Settings, logger: 
 }
 
 /**
+ * With systemd socket activation (core/arbiter/socket-activation.ts) the
+ * inherited sockets replace the `--bind` addresses; a runtime that cannot
+ * serve them is a one-line {@link StartupError} (exit 2).
+ */
+function withActivatedSockets(rt: MasterRuntime, settings: Settings, log: Logger): Settings {
+  const binds = activatedBinds(rt.env, rt.pid);
+  if (binds === null) return settings;
+  if (!rt.servesInheritedSockets) throw new StartupError(socketActivationUnsupported(rt.name), EXIT_USAGE);
+  log.info(`Serving ${binds.length} socket(s) from systemd (LISTEN_FDS) instead of --bind`);
+  return { ...settings, bind: binds };
+}
+
+/**
  * Master process: test-bind, then spawn and supervise the workers until a
  * stop signal. Resolves with the exit code (0 stop, 1 cannot bind / pidfile,
  * 3 a worker failed to boot). Start-up failures are one `tricorn: …` line.
@@ -104,8 +124,12 @@ export async function runMaster(
 ): Promise<number> {
   const log = holdStartupLog(logger);
   log.info(`Starting tricorn ${VERSION} (${rt.name})`);
+  for (const note of options.notes ?? []) log.info(note);
   let probed: { binds: BindAddress[]; urls: string[] };
+  let credentials: Credentials | null;
   try {
+    settings = withActivatedSockets(rt, settings, log);
+    credentials = workerCredentials(rt, settings);
     probed = await probeBinds(rt, settings, log);
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
@@ -115,10 +139,14 @@ export async function runMaster(
   }
   // The probe bind is closed again, so the port only accepts once workers listen: announce
   // "Listening at" then (when_ready), so that line means a client can connect now.
+  const notifier = serviceNotifier(rt.env, rt.pid, rt.notifyServiceManager, log);
+  const readyStatus = (arbiter: ArbiterView) => `Listening at ${probed.urls.join(", ")} with ${arbiter.numWorkers} worker(s)`;
   const withReadyLine = (userHooks: ArbiterHooks | undefined): ArbiterHooks => ({
     ...userHooks,
     when_ready: (arbiter) => {
+      secureUnixSockets(rt, settings, credentials, log);
       for (const url of probed.urls) log.info(`Listening at: ${url} (pid ${rt.pid})`);
+      notifier?.ready(readyStatus(arbiter));
       log.release();
       return userHooks?.when_ready?.(arbiter);
     },
@@ -126,10 +154,11 @@ export async function runMaster(
   const hooks = withReadyLine(options.hooks);
   const workerEnv = options.workerEnv ?? {};
   workerEnv[WORKER_BINDS_ENV] = JSON.stringify(probed.binds);
+  if (credentials !== null) log.info(`Workers run as ${credentials.userLabel}, group ${credentials.groupLabel}`);
   // An app that takes long to boot still gets its log lines shown.
   const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
   const arbiter = new Arbiter({
-    processes: layer.createProcessManager(probed.binds),
+    processes: layer.createProcessManager(probed.binds, credentials ?? undefined),
     timers: rt.timers,
     logger: log,
     config: arbiterConfig(settings, hooks),
@@ -141,10 +170,26 @@ export async function runMaster(
     },
     reopenLogs: options.reopenLogs,
     workerEnv,
+    lifecycle: {
+      reloading: () => notifier?.reloading(),
+      reloaded: () => {
+        // Deno and Bun workers re-create a unix socket when they replace each other.
+        secureUnixSockets(rt, settings, credentials, log);
+        notifier?.ready(readyStatus(arbiter));
+      },
+      stopping: () => notifier?.stopping(),
+    },
   });
   const running = arbiter.run();
   const stopRunning = options.onRunning?.(arbiter);
+  const stopWatching = launchedByNpm(rt.env)
+    ? watchLauncher(rt.timers, () => rt.parentPid(), () => {
+        log.info("The npm process that started tricorn exited; stopping gracefully");
+        arbiter.stop(true);
+      })
+    : null;
   const code = await running;
+  stopWatching?.();
   stopRunning?.();
   rt.timers.clearTimeout(releaseTimer);
   if (arbiter.startupFailure !== null) {

@@ -88,6 +88,12 @@ export function reusePortSharing(os: string, binds: readonly BindAddress[] = [])
   return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
 }
 
+/** User and group ids the workers run as. */
+export interface WorkerCredentials {
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** What the arbiter asks of the runtime to start one worker. */
 export interface SpawnOptions {
   /** Worker id (its age: 1, 2, 3, …). */
@@ -149,8 +155,12 @@ export interface WorkerHost {
 export interface ProcessLayer {
   /** How workers would share these binds on this runtime and platform. */
   sharing(binds: readonly BindAddress[]): ListenSharing;
-  /** The master's process manager (called once, in the master). */
-  createProcessManager(binds: readonly BindAddress[]): ProcessManager;
+  /**
+   * The master's process manager (called once, in the master). With
+   * `credentials` every worker is started as that user and group
+   * (`--user`/`--group`), supplementary groups dropped.
+   */
+  createProcessManager(binds: readonly BindAddress[], credentials?: WorkerCredentials): ProcessManager;
   /** The worker's host (called once, in a worker; `id` from TRICORN_WORKER_ID). */
   createWorkerHost(id: number): WorkerHost | Promise<WorkerHost>;
 }

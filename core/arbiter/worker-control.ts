@@ -61,8 +61,11 @@ export interface RunWorkerOptions {
  * Run one worker until it should exit; resolves with the exit code: 0 after
  * a stop, {@link WORKER_BOOT_ERROR} (3) when `boot` failed.
  *
- * Signals: TERM and INT stop gracefully (a second one exits at once), QUIT
- * exits at once, USR1 reopens logs. The worker also stops gracefully when
+ * Signals: TERM stops gracefully (a second one exits at once), QUIT exits at
+ * once, USR1 reopens logs. INT is ignored: Ctrl-C in a terminal reaches the
+ * whole process group, and the master (which gets it too) drains the
+ * workers itself; a worker stopping on its own INT too would take the
+ * master's TERM as a second signal and cut in-flight requests. The worker also stops gracefully when
  * its master goes away (channel closed or parent pid changed).
  */
 export function runWorker(options: RunWorkerOptions): Promise<number> {
@@ -91,7 +94,8 @@ class WorkerControl {
     const done = new Promise<number>((resolve) => (this.resolve = resolve));
     const { host } = this.o;
     host.onSignal("SIGTERM", () => this.stop(true));
-    host.onSignal("SIGINT", () => this.stop(true));
+    // Registered so INT does not end the process (its default action); see runWorker.
+    host.onSignal("SIGINT", () => this.o.logger.debug("Ignoring SIGINT: the master stops the workers"));
     host.onSignal("SIGQUIT", () => this.stop(false));
     host.onSignal("SIGUSR1", () => this.reopenLogs());
     host.onMessage((message) => {

@@ -34,6 +34,7 @@ import { loadTls } from "../server/listen.ts";
 import { SettingError } from "../config/settings.ts";
 import type { Settings } from "../config/settings.ts";
 import { VERSION } from "../config/version.ts";
+import { resolveAutoWorkers } from "../config/workers-auto.ts";
 
 /**
  * Run the command; resolves with the exit code. Start-up errors are printed
@@ -49,6 +50,7 @@ export async function runCli(rt: Runtime): Promise<number> {
     return EXIT_USAGE;
   }
   const { settings, app, hooks } = command;
+  const autoWorkersNote = resolveAutoWorkers(rt, settings);
   if (settings.help) {
     rt.writeStdout(renderHelp());
     return 0;
@@ -85,7 +87,8 @@ export async function runCli(rt: Runtime): Promise<number> {
       });
     }
     checkEngine(rt, settings);
-    return await runMaster(rt, rt.processes, settings, logs.logger, masterOptions(rt, command, app, logs));
+    const options = masterOptions(rt, command, app, logs);
+    return await runMaster(rt, rt.processes, settings, logs.logger, { ...options, notes: autoWorkersNote === null ? [] : [autoWorkersNote] });
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     logs.flush();
@@ -170,6 +173,7 @@ function masterOptions(rt: Runtime, command: ResolvedCommand, app: string, logs:
     workerEnv,
     reload: async () => {
       const next = await resolveCommand(rt, { fresh: true, previous: command });
+      resolveAutoWorkers(rt, next.settings);
       // The working directory was chosen at start-up and stays.
       next.settings.chdir = settings.chdir;
       workerEnv[WORKER_SETTINGS_ENV] = workerSettingsJson(next.settings, app);

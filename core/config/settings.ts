@@ -10,6 +10,7 @@ import { formatBind, parseBind } from "../net/bind.ts";
 import { InvalidValue, bool, choice, float, int, list, string } from "./settings-types.ts";
 import { parseNetwork } from "../net/ip-match.ts";
 import { LOG_LEVELS } from "../log/logger.ts";
+import { WORKERS_AUTO } from "./workers-auto.ts";
 import type { SettingDef, ValueOf } from "./settings-types.ts";
 
 export { SettingError } from "./settings-types.ts";
@@ -61,6 +62,41 @@ function parseRawEnv(item: string): string {
   return item;
 }
 
+/** `--workers`: a positive integer, or `auto` (stored as {@link WORKERS_AUTO}; the command resolves it). */
+function workerCount(def: SettingDef<number>): SettingDef<number> {
+  return {
+    ...def,
+    metavar: "INT|auto",
+    parse(raw) {
+      if (raw.trim().toLowerCase() === "auto") return WORKERS_AUTO;
+      try {
+        return def.parse(raw);
+      } catch {
+        throw new InvalidValue(`expected a positive integer or "auto", got ${JSON.stringify(raw)}`);
+      }
+    },
+  };
+}
+
+/** An octal permission mask (`007`, `0o027`), or null when not set. */
+function octalMask(o: { flags: readonly string[]; env: readonly string[]; doc: string; section: string }): SettingDef<number | null> {
+  return {
+    type: "int",
+    flags: o.flags,
+    env: o.env,
+    default: null,
+    metavar: "OCTAL",
+    doc: o.doc,
+    section: o.section,
+    parse(raw) {
+      const text = raw.trim().replace(/^0o/i, "");
+      if (!/^[0-7]{1,4}$/.test(text) || Number.parseInt(text, 8) > 0o777) throw new InvalidValue(`expected an octal mask 000-777 such as 007, got ${JSON.stringify(raw)}`);
+      return Number.parseInt(text, 8);
+    },
+    showDefault: (value) => (value === null ? "(none)" : value.toString(8).padStart(3, "0")),
+  };
+}
+
 /** A file name (non-empty, no NUL). */
 function parsePath(item: string): string {
   if (item === "" || item.includes("\0")) throw new InvalidValue(`expected a file name, got ${JSON.stringify(item)}`);
@@ -105,14 +141,16 @@ export const SETTINGS = {
     doc: "Set SO_REUSEPORT on listening sockets (Linux) so several processes can bind the same port.",
     section: SOCKET,
   }),
-  workers: int({
-    flags: ["-w", "--workers"],
-    env: ["TRICORN_WORKERS", "WEB_CONCURRENCY"],
-    default: 1,
-    min: 1,
-    doc: "Number of worker processes handling requests.",
-    section: WORKER,
-  }),
+  workers: workerCount(
+    int({
+      flags: ["-w", "--workers"],
+      env: ["TRICORN_WORKERS", "WEB_CONCURRENCY"],
+      default: 1,
+      min: 1,
+      doc: "Number of worker processes handling requests; `auto`: one per CPU this process may use (a cgroup CPU quota, e.g. a Kubernetes CPU limit, lowers it).",
+      section: WORKER,
+    }),
+  ),
   worker_connections: int({
     flags: ["--worker-connections"],
     env: ["TRICORN_WORKER_CONNECTIONS"],
@@ -305,6 +343,28 @@ export const SETTINGS = {
     default: null,
     metavar: "FILE",
     doc: "Write the server's process id to this file (removed on exit).",
+    section: MECHANICS,
+  }),
+  user: string({
+    flags: ["-u", "--user"],
+    env: ["TRICORN_USER"],
+    default: null,
+    metavar: "USER",
+    doc: "Run the workers as this user (name or numeric id; needs root). The master keeps its user to bind and to manage workers; unix sockets are handed to this user.",
+    section: MECHANICS,
+  }),
+  group: string({
+    flags: ["-g", "--group"],
+    env: ["TRICORN_GROUP"],
+    default: null,
+    metavar: "GROUP",
+    doc: "Run the workers with this group (name or numeric id; default: the --user's primary group); unix sockets get this group, e.g. the proxy's.",
+    section: MECHANICS,
+  }),
+  umask: octalMask({
+    flags: ["-m", "--umask"],
+    env: ["TRICORN_UMASK"],
+    doc: "Octal mask for the unix sockets tricorn creates: mode 0777 minus these bits (007: owner and group only). Default: as the process umask makes them.",
     section: MECHANICS,
   }),
   raw_env: list({

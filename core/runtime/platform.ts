@@ -27,11 +27,28 @@ export interface DirectoryWatch {
   close(): void;
 }
 
+/**
+ * Sends one systemd notification (`READY=1`, `STATUS=…` fields) to
+ * `$NOTIFY_SOCKET`; resolves once it was delivered or failed (never
+ * rejects: `onError` gets a one-line reason).
+ */
+export type NotifyFn = (fields: readonly string[], onError: (reason: string) => void) => Promise<void>;
+
 /** Process-level services of one runtime. */
 export interface Platform {
   /** `"node"`, `"deno"` or `"bun"`. */
   readonly name: string;
   readonly pid: number;
+  /** The parent's pid, read anew on every call (it changes when the parent exits). */
+  parentPid(): number;
+  /** This process's user and group ids (`--user`/`--group` need root to switch). */
+  ids(): { uid: number; gid: number };
+  /** Change a file's permission bits (unix sockets, `--umask`). Throws when it cannot. */
+  chmod(path: string, mode: number): void;
+  /** Change a file's owner and group (unix sockets, `--user`/`--group`). Throws when it cannot. */
+  chown(path: string, uid: number, gid: number): void;
+  /** CPUs this process may run on (`--workers auto`; core applies cgroup quotas itself). */
+  cpuCount(): number;
   /** Command-line arguments after the script (what follows the script name). */
   readonly args: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -72,6 +89,10 @@ export interface Platform {
   onSignal(signal: SignalName, handler: () => void): void;
   /** End the process. */
   exit(code: number): never;
+  /** systemd notifications (core/arbiter/service-notify.ts). */
+  notifyServiceManager: NotifyFn;
+  /** Whether `fd://N` binds work here (systemd socket activation); Deno and Bun cannot adopt a socket. */
+  readonly servesInheritedSockets: boolean;
 }
 
 /** Imports an app module by path (relative to the working directory or absolute). */

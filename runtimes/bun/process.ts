@@ -8,7 +8,7 @@ import os from "node:os";
 import { isWorkerMessage } from "../../core/arbiter/ipc.ts";
 import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
 import type { MasterMessage } from "../../core/arbiter/ipc.ts";
-import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerHost } from "../../core/arbiter/process.ts";
+import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerCredentials, WorkerHost } from "../../core/arbiter/process.ts";
 import type { BindAddress } from "../../core/net/bind.ts";
 import { processListeners } from "../node/process.ts";
 
@@ -77,6 +77,8 @@ export interface BunProcessOptions {
   script?: string;
   /** Arguments after the script (default: the master's own). */
   args?: readonly string[];
+  /** Run the workers as this user and group. */
+  credentials?: WorkerCredentials;
 }
 
 /** The master's process layer on Bun. */
@@ -94,6 +96,8 @@ export function createProcessManager(options: BunProcessOptions = {}): ProcessMa
         cmd: [process.execPath, ...process.execArgv, script, ...args],
         env: { ...process.env, ...opts.env },
         stdio: ["ignore", "inherit", "inherit"],
+        uid: options.credentials?.uid,
+        gid: options.credentials?.gid,
         serialization: "json",
         ipc(message) {
           if (worker && !worker.exited && isWorkerMessage(message)) worker.messageFn(message);
@@ -161,6 +165,6 @@ export function createWorkerHost(): WorkerHost {
 /** Bun's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: listenSharing,
-  createProcessManager: (binds) => createProcessManager({ binds }),
+  createProcessManager: (binds, credentials) => createProcessManager({ binds, credentials }),
   createWorkerHost: () => createWorkerHost(),
 };

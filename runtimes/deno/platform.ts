@@ -1,5 +1,6 @@
 /** Deno process services (stdio, files, signals, exit) for the command (core/runtime/platform.ts). */
 import type { Platform } from "../../core/runtime/platform.ts";
+import { notifyServiceManager } from "./notify.ts";
 import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 const encoder = new TextEncoder();
@@ -20,6 +21,11 @@ const env: Record<string, string | undefined> = Deno.env.toObject();
 export const platform: Platform = {
   name: "deno",
   pid: Deno.pid,
+  parentPid: () => Deno.ppid,
+  cpuCount: () => navigator.hardwareConcurrency,
+  ids: () => ({ uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 }),
+  chmod: (path, mode) => Deno.chmodSync(path, mode),
+  chown: (path, uid, gid) => Deno.chownSync(path, uid, gid),
   args: Deno.args,
   env,
   writeStderr: (text) => writeAll(Deno.stderr, text),
@@ -51,4 +57,6 @@ export const platform: Platform = {
   },
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   exit: (code) => Deno.exit(code),
+  notifyServiceManager,
+  servesInheritedSockets: false,
 };

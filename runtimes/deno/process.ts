@@ -9,7 +9,7 @@
 import { FrameDecoder, encodeFrame, isMasterMessage, isWorkerMessage } from "../../core/arbiter/ipc.ts";
 import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
 import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
-import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerHost, WorkerSignal } from "../../core/arbiter/process.ts";
+import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerCredentials, WorkerHost, WorkerSignal } from "../../core/arbiter/process.ts";
 import type { BindAddress } from "../../core/net/bind.ts";
 
 /** Environment variable giving a worker the name of the master's IPC socket (`@name`: abstract namespace). */
@@ -158,6 +158,8 @@ export interface DenoProcessOptions {
   args?: readonly string[];
   /** Deno flags placed before the script (default `["-A", "--unstable-net"]`: reusePort is unstable in Deno 2). */
   denoFlags?: readonly string[];
+  /** Run the workers as this user and group. */
+  credentials?: WorkerCredentials;
 }
 
 /** How workers can share ports here (SO_REUSEPORT, Linux only). */
@@ -228,6 +230,8 @@ export function createProcessManager(options: DenoProcessOptions = {}): ProcessM
       const child = new Deno.Command(Deno.execPath(), {
         args: ["run", ...flags, script, ...args],
         env: { ...opts.env, [IPC_ENV]: name, [IPC_TOKEN_ENV]: token },
+        uid: options.credentials?.uid,
+        gid: options.credentials?.gid,
         stdin: "null",
         stdout: "inherit",
         stderr: "inherit",
@@ -323,6 +327,6 @@ export async function createWorkerHost(id: number): Promise<WorkerHost> {
 /** Deno's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: listenSharing,
-  createProcessManager: (binds) => createProcessManager({ binds }),
+  createProcessManager: (binds, credentials) => createProcessManager({ binds, credentials }),
   createWorkerHost,
 };

@@ -1,7 +1,9 @@
 /** Node process services (stdio, files, signals, exit) for the command (core/runtime/platform.ts). */
 import fs from "node:fs";
+import os from "node:os";
 import tty from "node:tty";
 import type { Platform } from "../../core/runtime/platform.ts";
+import { notifyServiceManager } from "./notify.ts";
 import { isDirectory, listDirectory, watchDirectory } from "./watch.ts";
 
 // A closed pipe (`tricorn --help | head`) must not crash the process.
@@ -11,6 +13,11 @@ process.stdout.on("error", () => {});
 export const platform: Platform = {
   name: "node",
   pid: process.pid,
+  parentPid: () => process.ppid,
+  cpuCount: () => os.availableParallelism(),
+  ids: () => ({ uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 }),
+  chmod: (path, mode) => fs.chmodSync(path, mode),
+  chown: (path, uid, gid) => fs.chownSync(path, uid, gid),
   args: process.argv.slice(2),
   env: process.env,
   // process.stderr is synchronous for files, TTYs and (on Linux) pipes.
@@ -33,4 +40,6 @@ export const platform: Platform = {
   removeFile: (path) => fs.rmSync(path, { force: true }),
   onSignal: (signal, handler) => void process.on(signal, handler),
   exit: (code) => process.exit(code),
+  notifyServiceManager,
+  servesInheritedSockets: true,
 };

@@ -8,7 +8,7 @@ import type { Worker } from "node:cluster";
 import fs from "node:fs";
 import { isMasterMessage, isWorkerMessage } from "../../core/arbiter/ipc.ts";
 import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
-import type { MasterSignal, ProcessLayer, ProcessManager, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/arbiter/process.ts";
+import type { MasterSignal, ProcessLayer, ProcessManager, WorkerCredentials, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/arbiter/process.ts";
 
 /**
  * How the cluster master hands connections to workers. `none`: every worker
@@ -30,6 +30,8 @@ export interface NodeProcessOptions {
   exec?: string;
   /** Arguments after the script (default: the master's own). */
   args?: string[];
+  /** Run the workers as this user and group. */
+  credentials?: WorkerCredentials;
 }
 
 class ClusterWorker implements WorkerProcess {
@@ -86,6 +88,8 @@ export function createProcessManager(options: NodeProcessOptions = {}): ProcessM
     args: options.args ?? process.argv.slice(2),
     execArgv: process.execArgv,
     silent: false,
+    uid: options.credentials?.uid,
+    gid: options.credentials?.gid,
   });
   const listeners: [string, () => void][] = [];
   return {
@@ -173,6 +177,6 @@ export function createWorkerHost(): WorkerHost {
 /** Node's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: () => "cluster",
-  createProcessManager: () => createProcessManager(),
+  createProcessManager: (_binds, credentials) => createProcessManager({ credentials }),
   createWorkerHost: () => createWorkerHost(),
 };

@@ -137,7 +137,9 @@ const unixProbe = {
         probe.destroy();
         resolve(true);
       });
-      probe.once("error", () => resolve(false));
+      // Only a refused connection proves nobody listens: EACCES (a socket the master created for a
+      // --user worker) must not make a worker delete a live socket.
+      probe.once("error", (error: NodeJS.ErrnoException) => resolve(error.code !== "ECONNREFUSED"));
     }),
   remove: (path: string) => fs.rmSync(path, { force: true }),
 };

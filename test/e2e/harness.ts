@@ -104,10 +104,19 @@ interface Spawned {
   waitForStderr(test: RegExp, ms: number): Promise<RegExpExecArray>;
 }
 
-function spawnTricorn(runtime: RuntimeName, args: readonly string[], env: Record<string, string> | undefined, cwd: string): Spawned {
-  const [command, argv] = tricornCommand(runtime, args);
-  const child = spawn(command, argv, {
+function spawnTricorn(
+  runtime: RuntimeName,
+  args: readonly string[],
+  env: Record<string, string> | undefined,
+  cwd: string,
+  detached = false,
+  launcher: readonly string[] = [],
+): Spawned {
+  const [runtimeCommand, runtimeArgs] = tricornCommand(runtime, args);
+  const [command, ...argv] = [...launcher, runtimeCommand, ...runtimeArgs];
+  const child = spawn(command!, argv, {
     cwd,
+    detached,
     env: { ...process.env, NO_COLOR: "1", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -167,6 +176,14 @@ export interface StartOptions {
   cwd?: string;
   /** Bound on waiting for `Listening at:` (default {@link START_TIMEOUT_MS}). */
   timeoutMs?: number;
+  /**
+   * Start it as the leader of a new process group (as a shell does for a
+   * terminal job), so a test can signal the whole group like Ctrl-C does;
+   * {@link RunningServer.stop} then signals the group.
+   */
+  detached?: boolean;
+  /** A program (and its arguments) that execs the tricorn command line it is given, e.g. a socket-activation stand-in. */
+  launcher?: string[];
 }
 
 /** A running tricorn server. */
@@ -180,6 +197,8 @@ export interface RunningServer {
   stdout(): string;
   /** Resolves when the process has exited (by itself or after {@link stop}). */
   readonly exited: Promise<ExitStatus>;
+  /** Resolves when `test` matches stderr; rejects when the process exits first or after `ms`. */
+  waitForStderr(test: RegExp, ms: number): Promise<RegExpExecArray>;
   /** Send `signal` (SIGTERM by default), SIGKILL after `graceMs`; resolves with the exit status. */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitStatus>;
 }
@@ -188,12 +207,13 @@ function hasBind(args: readonly string[]): boolean {
   return args.some((arg) => arg === "-b" || arg === "--bind" || arg.startsWith("--bind=") || /^-b./.test(arg));
 }
 
-function killAndWait(spawned: Spawned, signal: NodeJS.Signals, graceMs: number): Promise<ExitStatus> {
+function killAndWait(spawned: Spawned, signal: NodeJS.Signals, graceMs: number, group = false): Promise<ExitStatus> {
   const { child } = spawned;
   if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-    signalProcess(child.pid, signal);
+    const target = group ? -child.pid : child.pid;
+    signalProcess(target, signal);
     const timer = setTimeout(() => {
-      if (child.exitCode === null && child.signalCode === null) signalProcess(child.pid, "SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) signalProcess(target, "SIGKILL");
     }, graceMs);
     void spawned.exited.then(() => clearTimeout(timer));
   }
@@ -210,12 +230,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (runtime === "node") await ensureBuilt();
   const args = [...(options.args ?? [])];
   if (!hasBind(args) && !options.env?.TRICORN_BIND) args.unshift("-b", "127.0.0.1:0");
-  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT);
+  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT, options.detached, options.launcher);
   let match: RegExpExecArray;
   try {
     match = await spawned.waitForStderr(/Listening at: (\S+) \(pid (\d+)\)/, options.timeoutMs ?? START_TIMEOUT_MS);
   } catch (error) {
-    await killAndWait(spawned, "SIGKILL", 1000);
+    await killAndWait(spawned, "SIGKILL", 1000, options.detached);
     throw error;
   }
   const url = match[1];
@@ -227,7 +247,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     stderr: spawned.stderr,
     stdout: spawned.stdout,
     exited: spawned.exited,
-    stop: (signal = "SIGTERM", graceMs = 10_000) => killAndWait(spawned, signal, graceMs),
+    waitForStderr: spawned.waitForStderr,
+    stop: (signal = "SIGTERM", graceMs = 10_000) => killAndWait(spawned, signal, graceMs, options.detached),
   };
 }
 
@@ -264,10 +285,11 @@ export async function runCli(options: {
   env?: Record<string, string>;
   cwd?: string;
   timeoutMs?: number;
+  launcher?: string[];
 }): Promise<CliResult> {
   const runtime = options.runtime as RuntimeName;
   if (runtime === "node") await ensureBuilt();
-  const spawned = spawnTricorn(runtime, options.args, options.env, options.cwd ?? ROOT);
+  const spawned = spawnTricorn(runtime, options.args, options.env, options.cwd ?? ROOT, false, options.launcher);
   const timer = setTimeout(() => void killAndWait(spawned, "SIGKILL", 0), options.timeoutMs ?? START_TIMEOUT_MS);
   const status = await spawned.exited;
   clearTimeout(timer);

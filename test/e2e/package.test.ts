@@ -19,7 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ROOT, signalProcess as kill } from "./harness.ts";
+import { ROOT, signalProcess as kill, until } from "./harness.ts";
 import { request } from "./http-client.ts";
 
 const run = promisify(execFile);
@@ -82,7 +82,7 @@ async function get(url: string, query: string): Promise<string> {
 async function withServer(
   command: string,
   args: string[],
-  use: (url: string, stderr: () => string) => Promise<void>,
+  use: (url: string, stderr: () => string, child: ChildProcess) => Promise<void>,
   env: Record<string, string> = {},
 ): Promise<void> {
   const child: ChildProcess = spawn(command, args, { cwd: project, env: { ...npmEnv(), ...env }, stdio: ["ignore", "pipe", "pipe"] });
@@ -110,7 +110,7 @@ async function withServer(
       });
     });
     serverPid = Number(match[2]);
-    await use(match[1], () => stderr);
+    await use(match[1], () => stderr, child);
   } finally {
     // SIGTERM first, so a master stops its workers; SIGKILL whatever is left after 10 s.
     kill(serverPid ?? child.pid, "SIGTERM");
@@ -127,6 +127,15 @@ async function withServer(
 async function expectTwoWorkersServing(url: string, name: string, stderr: () => string): Promise<void> {
   for (let i = 0; i < 4; i++) expect(await get(url, `name=${name}${i}`)).toBe(`Hello, ${name}${i}!\n`);
   expect(stderr().match(/Booting worker with pid: \d+/g)).toHaveLength(2);
+}
+
+/** True while `pid` runs (a zombie waiting for its reaper counts as gone). */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+  } catch {
+    return false;
+  }
 }
 
 /** `npx tricorn …` as a user types it; `--` keeps npx from taking tricorn's flags (`-b`) as its own. */
@@ -156,6 +165,21 @@ describe("npm package", () => {
     await withServer(command, args, async (url, stderr) => {
       expect(await get(url, "name=npx")).toBe("Hello, npx!\n");
       expect(stderr()).toContain(`Starting tricorn ${PKG.version} (node)`);
+    });
+  });
+
+  test("TERM to the npx process stops tricorn and its workers: no orphans", async () => {
+    const [command, args] = npx("-w", "2", "-b", "127.0.0.1:0", "app.js");
+    await withServer(command, args, async (url, stderr, child) => {
+      expect(await get(url, "name=npx")).toBe("Hello, npx!\n");
+      const master = Number(/Listening at: \S+ \(pid (\d+)\)/.exec(stderr())![1]);
+      const workers = [...stderr().matchAll(/Booting worker with pid: (\d+)/g)].map((match) => Number(match[1]));
+      expect(workers).toHaveLength(2);
+      // npm passes TERM to the shell it runs tricorn under, which dies without passing it on;
+      // the master notices its launcher is gone and stops its workers gracefully.
+      kill(child.pid, "SIGTERM");
+      await until(() => ![master, ...workers].some(running), () => `tricorn processes ${[master, ...workers].filter(running).join(", ")} to exit:\n${stderr()}`, 15_000);
+      expect(stderr()).toContain("The npm process that started tricorn exited; stopping gracefully");
     });
   });
 

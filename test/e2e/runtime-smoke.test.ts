@@ -179,7 +179,7 @@ describe.each(TESTED_RUNTIMES)("tricorn on %s", (runtime) => {
   describe("start-up errors: one line, no stack trace", () => {
     test.each([
       [["--foo", HELLO], 2, "tricorn: unknown option --foo (see tricorn --help)\n"],
-      [["-w", "abc", HELLO], 2, 'tricorn: --workers: expected a positive integer, got "abc"\n'],
+      [["-w", "abc", HELLO], 2, 'tricorn: --workers: expected a positive integer or "auto", got "abc"\n'],
       [["-b", "x:99999", HELLO], 2, 'tricorn: --bind: invalid bind "x:99999": port must be 0-65535\n'],
       [[], 2, "tricorn: missing APP argument (usage: tricorn [OPTIONS] APP; see --help)\n"],
       [["missing-app.js"], 2, `tricorn: cannot find app file "missing-app.js" in ${ROOT}; check the path\n`],

@@ -57,7 +57,7 @@ describe("option syntax", () => {
   });
 
   test("values starting with a dash: numbers and '-' are values", () => {
-    expect(errorOf(["-w", "-1", "a.js"])).toBe('--workers: expected a positive integer, got "-1"');
+    expect(errorOf(["-w", "-1", "a.js"])).toBe('--workers: expected a positive integer or "auto", got "-1"');
     expect(parse(["--error-logfile", "-", "a.js"]).settings.errorlog).toBe("-");
   });
 
@@ -76,8 +76,8 @@ describe("errors", () => {
     [["-hv", "a.js"], "unknown option -hv (see tricorn --help)"],
     [["--no-workers", "a.js"], "unknown option --no-workers (see tricorn --help)"],
     [["--no-help", "a.js"], "unknown option --no-help (see tricorn --help)"],
-    [["a.js", "--workers"], "--workers: missing value (usage: --workers INT)"],
-    [["--workers", "--timeout", "3", "a.js"], "--workers: missing value (usage: --workers INT)"],
+    [["a.js", "--workers"], "--workers: missing value (usage: --workers INT|auto)"],
+    [["--workers", "--timeout", "3", "a.js"], "--workers: missing value (usage: --workers INT|auto)"],
     [["-b", "-w", "2", "a.js"], "--bind: missing value (usage: --bind ADDRESS)"],
     [["a.js", "--log-level"], "--log-level: missing value (usage: --log-level debug|info|warning|error|critical)"],
     [["--no-reuse-port=1", "a.js"], "--no-reuse-port: takes no value"],
@@ -110,7 +110,7 @@ describe("--help and --version need no APP", () => {
   });
 
   test("flags are still validated", () => {
-    expect(errorOf(["--help", "-w", "x"])).toBe('--workers: expected a positive integer, got "x"');
+    expect(errorOf(["--help", "-w", "x"])).toBe('--workers: expected a positive integer or "auto", got "x"');
   });
 });
 

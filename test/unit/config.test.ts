@@ -89,9 +89,9 @@ describe("readConfigObject", () => {
 
   test("a bad value is one line naming the file, the setting and the value", () => {
     expect(errorOf(() => readConfigObject({ workers: "many" }, "tricorn.config.js"))).toBe(
-      'tricorn.config.js: workers: expected a positive integer, got "many"',
+      'tricorn.config.js: workers: expected a positive integer or "auto", got "many"',
     );
-    expect(errorOf(() => readConfigObject({ workers: 2.5 }, "c.js"))).toBe('c.js: workers: expected a positive integer, got "2.5"');
+    expect(errorOf(() => readConfigObject({ workers: 2.5 }, "c.js"))).toBe('c.js: workers: expected a positive integer or "auto", got "2.5"');
     expect(errorOf(() => readConfigObject({ workers: true }, "c.js"))).toBe("c.js: workers: expected a number, got true");
     expect(errorOf(() => readConfigObject({ reuse_port: 1 }, "c.js"))).toBe("c.js: reuse_port: expected true or false, got 1");
     expect(errorOf(() => readConfigObject({ server_header: 5 }, "c.js"))).toBe("c.js: server_header: expected a string, got 5");
@@ -188,7 +188,7 @@ describe("resolveCommand", () => {
     const missing = fakeRuntime({ args: ["--config=nope.js", "app.js"] });
     expect(await asyncErrorOf(() => resolveCommand(missing.rt))).toBe('cannot find config file "nope.js"; check the -c path');
     const bad = fakeRuntime({ args: ["-c", "x.js", "app.js"], files: { "/srv/x.js": { default: { workers: 0 } } } });
-    expect(await asyncErrorOf(() => resolveCommand(bad.rt))).toBe('x.js: workers: expected a positive integer, got "0"');
+    expect(await asyncErrorOf(() => resolveCommand(bad.rt))).toBe('x.js: workers: expected a positive integer or "auto", got "0"');
   });
 
   test("JSON config files are read as text", async () => {

@@ -60,11 +60,11 @@ describe("defaults", () => {
 
 describe("validators", () => {
   test.each([
-    [["--workers", "abc"], '--workers: expected a positive integer, got "abc"'],
-    [["-w", "0"], '--workers: expected a positive integer, got "0"'],
-    [["-w", "2.5"], '--workers: expected a positive integer, got "2.5"'],
-    [["-w", "1e3"], '--workers: expected a positive integer, got "1e3"'],
-    [["--workers="], '--workers: expected a positive integer, got ""'],
+    [["--workers", "abc"], '--workers: expected a positive integer or "auto", got "abc"'],
+    [["-w", "0"], '--workers: expected a positive integer or "auto", got "0"'],
+    [["-w", "2.5"], '--workers: expected a positive integer or "auto", got "2.5"'],
+    [["-w", "1e3"], '--workers: expected a positive integer or "auto", got "1e3"'],
+    [["--workers="], '--workers: expected a positive integer or "auto", got ""'],
     [["--worker-connections", "0"], '--worker-connections: expected a positive integer, got "0"'],
     [["--backlog", "-5"], '--backlog: expected a positive integer, got "-5"'],
     [["--timeout", "-1"], '--timeout: expected a non-negative integer, got "-1"'],
@@ -153,9 +153,9 @@ describe("precedence: defaults < env < TRICORN_CMD_ARGS < argv", () => {
   });
 
   test("bad environment values name the variable", () => {
-    expect(errorOf([], { WEB_CONCURRENCY: "lots" })).toBe('WEB_CONCURRENCY: expected a positive integer, got "lots"');
+    expect(errorOf([], { WEB_CONCURRENCY: "lots" })).toBe('WEB_CONCURRENCY: expected a positive integer or "auto", got "lots"');
     expect(errorOf([], { TRICORN_BIND: "127.0.0.1:1,x:99999" })).toBe('TRICORN_BIND: invalid bind "x:99999": port must be 0-65535');
-    expect(errorOf([], { TRICORN_CMD_ARGS: "--workers nope" })).toBe('--workers (in TRICORN_CMD_ARGS): expected a positive integer, got "nope"');
+    expect(errorOf([], { TRICORN_CMD_ARGS: "--workers nope" })).toBe('--workers (in TRICORN_CMD_ARGS): expected a positive integer or "auto", got "nope"');
   });
 });
 
@@ -193,7 +193,7 @@ describe("settings reference (Markdown)", () => {
       expect(md).toContain(`### ${name}\n\n${def.doc}\n`);
       if (def.type !== "bool" || def.negatable) expect(md).toContain(`- default: \`${def.showDefault(def.default as never)}\``);
     }
-    expect(md).toContain("- flags: `-w INT`, `--workers INT`");
+    expect(md).toContain("- flags: `-w INT|auto`, `--workers INT|auto`");
     expect(md).toContain("`--reuse-port`, `--no-reuse-port`");
   });
 });

@@ -64,7 +64,7 @@ describe("runWorker", () => {
       await flush();
       host.raise("SIGTERM");
       if (second) {
-        host.raise("SIGINT");
+        host.raise("SIGTERM");
       } else {
         timers.advance(4999);
         await flush();
