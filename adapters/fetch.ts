@@ -19,6 +19,7 @@ import type { HeaderList } from "../core/http/types.ts";
 import type { IncomingRequest, RequestHandler, ResponseWriter } from "../core/server/types.ts";
 import type { Logger } from "../core/log/logger.ts";
 import { LightRequest } from "./request.ts";
+import { headerList, lightParts } from "./light-response.ts";
 import { staticBody } from "./static-body.ts";
 
 /** Second argument of fetch handlers, shaped like Deno's `ServeHandlerInfo` (Hono sees it as `c.env`). */
@@ -74,24 +75,7 @@ class Info implements ServeInfo {
   }
 }
 
-/** Collects response headers (called as `headers.forEach(pushHeader, list)`; no closure per response). */
-function pushHeader(this: HeaderList, value: string, name: string): void {
-  if (name !== "set-cookie") this.push(name, value);
-}
-
-/** Flat header list of a fetch `Headers`, with every Set-Cookie kept separate. */
-export function headerList(headers: Headers): HeaderList {
-  const list: HeaderList = [];
-  headers.forEach(pushHeader, list);
-  if (typeof headers.getSetCookie === "function") {
-    const cookies = headers.getSetCookie();
-    for (let i = 0; i < cookies.length; i++) list.push("set-cookie", cookies[i]);
-  } else {
-    const cookie = headers.get("set-cookie");
-    if (cookie !== null) list.push("set-cookie", cookie);
-  }
-  return list;
-}
+export { headerList };
 
 function hasContentType(headers: HeaderList): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === "content-type") return true;
@@ -116,6 +100,19 @@ export async function settleSoon<T>(p: Promise<T>): Promise<T | typeof NOT_READY
 export function sendResponse(response: Response, res: ResponseWriter, isHead: boolean): void | Promise<void> {
   if (response === null || typeof response !== "object" || typeof (response as Response).status !== "number") {
     throw new TypeError(`the fetch handler must return a Response, got ${response === null ? "null" : typeof response}`);
+  }
+  // Fast path: a light Response (installed global, adapters/light-response.ts) nobody has looked into.
+  const parts = lightParts(response);
+  if (parts != null) {
+    const reason = parts.statusText === "" ? undefined : parts.statusText;
+    const whole = parts.body;
+    // The list is the response's own: copy it only when a header is added.
+    let list = parts.headers;
+    if (IMPLIED_TEXT_TYPE && whole !== null && whole.length > 0 && !hasContentType(list)) {
+      list = [...list, "content-type", "text/plain;charset=utf-8"];
+    }
+    res.send(parts.status, reason, list, whole);
+    return;
   }
   const headers = headerList(response.headers);
   const reason = response.statusText === "" ? undefined : response.statusText;

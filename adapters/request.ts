@@ -152,11 +152,9 @@ export class LightRequest {
   }
 
   blob(): Promise<Blob> {
-    if (!this.direct()) return this.real().blob();
-    const type = this[INCOMING].head.headers;
-    let contentType = "";
-    for (let i = 0; i < type.length; i += 2) if (type[i] === "content-type") contentType = type[i + 1];
-    return this[INCOMING].body.arrayBuffer().then((b) => new Blob([b], contentType === "" ? {} : { type: contentType }));
+    // Through the real Request: how the Blob's type is derived from Content-Type varies by runtime.
+    if (this[USED]) return unusable();
+    return this.real().blob();
   }
 
   formData(): Promise<FormData> {
@@ -177,16 +175,24 @@ export class LightRequest {
   private direct(): boolean {
     if (this[USED]) throw new TypeError("Body is unusable: the request body has already been read");
     if (this[REAL] !== undefined || this[STREAM] !== undefined) return false;
+    // A request without a body (null `body`) reads as empty any number of times, like a real one.
+    if (!this.hasBody()) return true;
     this[USED] = true;
     return true;
+  }
+
+  /** False when `body` is null: GET/HEAD, or nothing was sent. */
+  private hasBody(): boolean {
+    const req = this[INCOMING];
+    const method = req.head.method;
+    return !(req.body.empty || method === "GET" || method === "HEAD");
   }
 
   private stream(): ReadableStream<Uint8Array> | null {
     let stream = this[STREAM];
     if (stream === undefined) {
       const req = this[INCOMING];
-      const method = req.head.method;
-      if (req.body.empty || method === "GET" || method === "HEAD") stream = null;
+      if (!this.hasBody()) stream = null;
       else if (this[USED]) stream = new ReadableStream<Uint8Array>({ start: (c) => c.close() });
       else stream = bodyStream(req);
       this[STREAM] = stream;

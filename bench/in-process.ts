@@ -1,0 +1,112 @@
+/**
+ * `npm run bench:in-process`: the JavaScript cost of one request on the core
+ * engine without sockets or syscalls — ServerCore, parser, exchange, adapter,
+ * the app, the serializer — on an in-memory socket, per runtime. Prints ns per
+ * request for each app (median of 7 timed batches after a warm-up). This is the
+ * part of a request tricorn's own code decides; the rest is the runtime's
+ * socket layer (see docs/performance.md).
+ *
+ *   node bench/in-process.mjs (built by the npm script) · deno run -A bench/in-process.ts · bun bench/in-process.ts
+ *   … [--requests N] [--only fetch,hono,...] [--light (install adapters/light-response.ts as the global Response)]
+ */
+import { ServerCore } from "../core/server.ts";
+import type { RequestHandler, Socket, SocketHandlers, Timers } from "../core/types.ts";
+import { createHandler } from "../adapters/detect.ts";
+import { LightResponse } from "../adapters/light-response.ts";
+import { join } from "node:path";
+import { cwd } from "node:process";
+import { pathToFileURL } from "node:url";
+const argv: string[] =
+  (globalThis as { Deno?: { args: string[] } }).Deno?.args ??
+  (globalThis as { process?: { argv: string[] } }).process?.argv.slice(2) ??
+  [];
+
+/** The benchmark apps (imported at run time from ./bench/apps, so run this from the repository root). */
+async function app(file: string): Promise<unknown> {
+  return ((await import(pathToFileURL(join(cwd(), "bench", "apps", file)).href)) as { default: unknown }).default;
+}
+if (argv.includes("--light")) (globalThis as { Response: unknown }).Response = LightResponse;
+const [fetchHello, gatewayHello, honoApp] = await Promise.all([app("fetch-hello.js"), app("gateway-hello.js"), app("hono-app.js")]);
+
+interface Args {
+  requests: number;
+  only: string[] | null;
+}
+
+function args(argv: string[]): Args {
+  const out: Args = { requests: 200_000, only: null };
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--requests") out.requests = Number(argv[++i]);
+    else if (argv[i] === "--only") out.only = argv[++i].split(",");
+  }
+  return out;
+}
+
+
+/** A socket that only counts what is written. */
+class CountingSocket implements Socket {
+  remoteAddress = "127.0.0.1";
+  remotePort = 40000;
+  localAddress = "127.0.0.1";
+  localPort = 8000;
+  encrypted = false;
+  handlers!: SocketHandlers;
+  writes = 0;
+  bytes = 0;
+  write(chunk: Uint8Array): boolean {
+    this.writes++;
+    this.bytes += chunk.length;
+    return true;
+  }
+  pause(): void {}
+  resume(): void {}
+  end(): void {}
+  destroy(): void {}
+}
+
+const timers: Timers = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as number),
+  setInterval: (fn, ms) => setInterval(fn, ms),
+  clearInterval: (h) => clearInterval(h as number),
+};
+const logger = { debug() {}, info() {}, warning() {}, error: console.error, critical: console.error };
+
+/** Runs `count` keep-alive requests for `path` through `handler`; resolves with ns per request. */
+async function run(handler: RequestHandler, path: string, count: number): Promise<number> {
+  const server = new ServerCore({ handler, timers, logger, options: { keepalive: 1000 } });
+  const socket = new CountingSocket();
+  socket.handlers = server.accept(socket);
+  const request = new TextEncoder().encode(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n`);
+  const start = performance.now();
+  for (let i = 0; i < count; i++) {
+    const before = socket.writes;
+    // Each request arrives as its own chunk, like one read per request under wrk.
+    socket.handlers.data(request.slice());
+    while (socket.writes === before) await undefined;
+  }
+  const ns = ((performance.now() - start) * 1e6) / count;
+  server.stopTimers();
+  return ns;
+}
+
+const APPS: Record<string, { handler: () => RequestHandler; path: string }> = {
+  gateway: { handler: () => createHandler(gatewayHello, "auto", { logger }), path: "/" },
+  fetch: { handler: () => createHandler(fetchHello, "auto", { logger }), path: "/" },
+  hono: { handler: () => createHandler(honoApp, "auto", { logger }), path: "/" },
+  "hono-json": { handler: () => createHandler(honoApp, "auto", { logger }), path: "/json" },
+};
+
+const o = args(argv);
+const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+for (const [name, app] of Object.entries(APPS)) {
+  if (o.only !== null && !o.only.includes(name)) continue;
+  const handler = app.handler();
+  await run(handler, app.path, Math.min(o.requests, 50_000)); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < 7; i++) samples.push(await run(handler, app.path, Math.ceil(o.requests / 7)));
+  samples.sort((a, b) => a - b);
+  console.log(`${runtime.padEnd(5)} ${name.padEnd(10)} ${samples[3].toFixed(0).padStart(6)} ns/request  (min ${samples[0].toFixed(0)}, max ${samples[6].toFixed(0)})`);
+}
