@@ -28,7 +28,7 @@
  * The fetch adapter reads an unmaterialized response's fields directly
  * ({@link lightParts}): no Headers, no stream, no copy of the body.
  */
-import type { HeaderList } from "../core/types.ts";
+import type { HeaderList } from "../core/http/types.ts";
 
 /** The runtime's own Response class (captured before anything is installed). */
 const RealResponse: typeof Response = globalThis.Response;

@@ -9,8 +9,10 @@
  *   node bench/in-process.mjs (built by the npm script) · deno run -A bench/in-process.ts · bun bench/in-process.ts
  *   … [--requests N] [--only fetch,hono,...] [--light (install adapters/light-response.ts as the global Response)]
  */
-import { ServerCore } from "../core/server.ts";
-import type { RequestHandler, Socket, SocketHandlers, Timers } from "../core/types.ts";
+import { ServerCore } from "../core/server/server.ts";
+import type { RequestHandler } from "../core/server/types.ts";
+import type { Socket, SocketHandlers } from "../core/runtime/socket.ts";
+import type { Timers } from "../core/runtime/timers.ts";
 import { createHandler } from "../adapters/detect.ts";
 import { LightResponse } from "../adapters/light-response.ts";
 import { join } from "node:path";

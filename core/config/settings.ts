@@ -268,6 +268,14 @@ export const SETTINGS = {
     doc: "HTTP engine of the workers: core (tricorn's own strict parser) or native (the runtime's own HTTP server — node:http, Deno's serve, Bun's serve; fetch apps only; see docs/architecture.md#engines).",
     section: MECHANICS,
   }),
+  light_response: bool({
+    flags: ["--light-response"],
+    env: ["TRICORN_LIGHT_RESPONSE"],
+    default: true,
+    negatable: true,
+    doc: "Fetch apps on the core engine: workers install a lightweight global Response that builds the runtime's own only when the app looks into one (headers, body, clone…); responses made of a string, bytes or nothing go out without it. Apps cannot tell the difference (a contract suite proves it per runtime); --no-light-response keeps the runtime's Response.",
+    section: MECHANICS,
+  }),
   server_header: string({
     flags: ["--server-header"],
     env: ["TRICORN_SERVER_HEADER"],

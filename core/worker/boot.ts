@@ -47,6 +47,8 @@ export async function bootServer(
   boot: BootOptions = {},
 ): Promise<ServingProcess> {
   if (settings.engine === "native") return bootNative(rt, settings, app, logger, boot);
+  // Before the app is imported, so every `Response` it makes is the light one.
+  if (settings.light_response && rt.installLightResponse !== undefined) rt.installLightResponse();
   const handler = await loadHandler(rt, app, settings.interface, logger, {
     headerMap: settings.header_map,
     multiprocess: boot.multiprocess ?? false,

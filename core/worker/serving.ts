@@ -18,6 +18,13 @@ export interface WorkerRuntime extends Platform, AppLoader {
   listen: ListenFn;
   /** The runtime's own HTTP server for `--engine native` (core/server/native-engine.ts); absent: not available. */
   serveNative?: ServeNativeFn;
+  /**
+   * Installs adapters/light-response.ts as the global `Response` (setting
+   * `light_response`; core engine only, before the app is imported). A worker
+   * entry's decision: library code never patches globals, so the runtime's
+   * main.ts provides it; absent: never installed.
+   */
+  installLightResponse?: () => void;
 }
 
 /** A process that is serving: its listeners and connection server. */

@@ -7,7 +7,13 @@ import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
 import { processLayer } from "./process.ts";
 import { serveNative } from "./native.ts";
+import { LightResponse } from "../../adapters/light-response.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, processes: processLayer });
+/** This entry point's choice (library code never patches globals): the `light_response` setting. */
+function installLightResponse(): void {
+  globalThis.Response = LightResponse as unknown as typeof Response;
+}
+
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer });

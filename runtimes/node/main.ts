@@ -8,9 +8,15 @@ import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
 import { processLayer } from "./process.ts";
 import { serveNative } from "./native.ts";
+import { LightResponse } from "../../adapters/light-response.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 
 // Node's own latin1 decoder is about twice as fast as the portable paths for header values.
 setLatin1Decoder((bytes, start, end) => Buffer.prototype.latin1Slice.call(bytes, start, end));
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, processes: processLayer });
+/** This entry point's choice (library code never patches globals): the `light_response` setting. */
+function installLightResponse(): void {
+  globalThis.Response = LightResponse as unknown as typeof Response;
+}
+
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer });

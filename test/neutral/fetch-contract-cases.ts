@@ -21,7 +21,7 @@
 import assert from "node:assert/strict";
 import { LightResponse } from "../../adapters/light-response.ts";
 import { LightRequest } from "../../adapters/request.ts";
-import type { IncomingRequest, ResponseWriter } from "../../core/types.ts";
+import type { IncomingRequest, ResponseWriter } from "../../core/server/types.ts";
 import { makeServer } from "../unit/connection-helpers.ts";
 import { settle } from "../unit/fake-socket.ts";
 
@@ -251,7 +251,7 @@ export const CONTRACT_CASES: ContractCase[] = [
       await same(async (R) => {
         const r = new R("twice", { status: 202, headers: { "x-c": "1" } });
         const c = r.clone();
-        const out = [c instanceof R, c.status, c.headers.get("x-c"), await c.text(), r.bodyUsed, await r.text()];
+        const out: unknown[] = [c instanceof R, c.status, c.headers.get("x-c"), await c.text(), r.bodyUsed, await r.text()];
         out.push(await observe(() => r.clone()));
         c.headers.set("x-c", "2");
         out.push(r.headers.get("x-c"));
