@@ -29,6 +29,7 @@
  * ({@link lightParts}): no Headers, no stream, no copy of the body.
  */
 import type { HeaderList } from "../core/http/types.ts";
+import { forwardMembers } from "./forward.ts";
 
 /** The runtime's own Response class (captured before anything is installed). */
 const RealResponse: typeof Response = globalThis.Response;
@@ -258,38 +259,7 @@ export function lightParts(response: object): LightParts | null | undefined {
 // Everything else a Response has (text, json, arrayBuffer, blob, formData, bytes, …) is forwarded
 // to the materialized response.
 {
-  const own = new Set(Object.getOwnPropertyNames(LightResponse.prototype));
-  for (const name of Object.getOwnPropertyNames(RealResponse.prototype)) {
-    if (name === "constructor" || own.has(name)) continue;
-    const desc = Object.getOwnPropertyDescriptor(RealResponse.prototype, name)!;
-    if (desc.get !== undefined) {
-      Object.defineProperty(LightResponse.prototype, name, {
-        get(this: LightResponse): unknown {
-          return (materialize(this) as unknown as Record<string, unknown>)[name];
-        },
-        enumerable: desc.enumerable,
-        configurable: true,
-      });
-    } else if (typeof desc.value === "function") {
-      Object.defineProperty(LightResponse.prototype, name, {
-        value: function (this: LightResponse, ...args: unknown[]): unknown {
-          const real = materialize(this) as unknown as Record<string, (...a: unknown[]) => unknown>;
-          return real[name](...args);
-        },
-        writable: true,
-        enumerable: desc.enumerable,
-        configurable: true,
-      });
-    }
-  }
-  // Own accessors and methods enumerate like the runtime's (for…in over a response lists the same names).
-  for (const name of own) {
-    const real = Object.getOwnPropertyDescriptor(RealResponse.prototype, name);
-    const mine = Object.getOwnPropertyDescriptor(LightResponse.prototype, name)!;
-    if (real !== undefined && name !== "constructor" && mine.enumerable !== real.enumerable) {
-      Object.defineProperty(LightResponse.prototype, name, { ...mine, enumerable: real.enumerable });
-    }
-  }
+  forwardMembers(LightResponse.prototype, RealResponse.prototype, materialize);
   Object.setPrototypeOf(LightResponse.prototype, RealResponse.prototype);
   // `Response.name` and `Response.length` read as the runtime's.
   Object.defineProperty(LightResponse, "name", { value: RealResponse.name, configurable: true });

@@ -8,6 +8,7 @@
  * on first use and forwards to it.
  */
 import type { IncomingRequest, ResponseWriter } from "../core/server/types.ts";
+import { forwardMembers } from "./forward.ts";
 
 const INCOMING = Symbol("tricorn.incoming");
 const RESPONSE = Symbol("tricorn.response");
@@ -240,26 +241,5 @@ for (const name of ["text", "json", "arrayBuffer", "bytes", "blob"] as const) {
 }
 
 // Everything else a Request has (cache, mode, redirect, referrer, keepalive, …) is forwarded.
-const own = new Set(Object.getOwnPropertyNames(LightRequest.prototype));
-for (const name of Object.getOwnPropertyNames(Request.prototype)) {
-  if (name === "constructor" || own.has(name)) continue;
-  const desc = Object.getOwnPropertyDescriptor(Request.prototype, name)!;
-  if (desc.get !== undefined) {
-    Object.defineProperty(LightRequest.prototype, name, {
-      get(this: LightRequest): unknown {
-        return (this.real() as unknown as Record<string, unknown>)[name];
-      },
-      configurable: true,
-    });
-  } else if (typeof desc.value === "function") {
-    Object.defineProperty(LightRequest.prototype, name, {
-      value: function (this: LightRequest, ...args: unknown[]): unknown {
-        const real = this.real() as unknown as Record<string, (...a: unknown[]) => unknown>;
-        return real[name](...args);
-      },
-      writable: true,
-      configurable: true,
-    });
-  }
-}
+forwardMembers(LightRequest.prototype, Request.prototype, (request: LightRequest) => request.real());
 Object.setPrototypeOf(LightRequest.prototype, Request.prototype);
