@@ -31,7 +31,8 @@ function table(section) {
       lines.push(`| ${row.label} | ${row.runtimeLabel} | ${row.appLabel} | not measured | — | — | — | — |`);
       continue;
     }
-    const ratio = row.isBaseline ? "baseline" : row.ratio == null ? "—" : `${row.ratio.toFixed(2)}× ${row.baselineLabel}`;
+    let ratio = row.isBaseline ? "baseline" : row.ratio == null ? "—" : `${row.ratio.toFixed(2)}× ${row.baselineLabel}`;
+    if (row.ceilingRatio != null) ratio += ` · ${row.ceilingRatio.toFixed(2)}× ${row.ceilingLabel}`;
     lines.push(
       `| ${row.label} | ${row.runtimeLabel} | ${row.appLabel} | ${fmtInt(s.rpsMedian)}${errorNote(s.errors)} | ${shortNumber(s.rpsMin)} – ${shortNumber(s.rpsMax)} | ${fmtMs(s.p99MsMedian)} | ${ratio} | ${fmtCpu(s.cpuPer100kMedian)} | ${s.otherLoadMedian == null ? "—" : s.otherLoadMedian.toFixed(2)} |`,
     );
@@ -115,7 +116,9 @@ gateway interface, so the closest hand-written equivalent), \`@hono/node-server\
 Hono apps on Node, \`Deno.serve\` / \`Bun.serve\` on Deno / Bun (for the gateway hello they serve the
 fetch hello, which sends the same bytes). 2-worker rows compare with the runtime's own multi-process
 (or multi-thread) server: \`node:cluster\`, \`deno serve --parallel\` (DENO_JOBS=2), two \`Bun.serve\`
-processes sharing the port with \`reusePort\`.
+processes sharing the port with \`reusePort\`. Deno rows also show their ratio to the
+\`Deno.Conn loop\` (\`bench/apps/serve-deno-conn.js\`): a bare read/write loop with no HTTP work,
+the ceiling of any server built on \`Deno.Conn\` (docs/performance.md).
 ${noticesBlock(run.servers)}${skipped.length ? `\n### Not measured in this run\n\n${skipped.map((s) => `- **${s.label}** (${s.app}): ${s.reason}`).join("\n")}\n` : ""}
 ## Method
 

@@ -56,7 +56,10 @@ export function buildSections(entries) {
       const baseEntry = e.def.baseline ? entries.find((x) => x.def.id === e.def.baseline) : null;
       const baseSummary = baseEntry ? summaries.get(`${baseEntry.def.id}:${s}`) : null;
       const ratio = summary?.rpsMedian != null && baseSummary?.rpsMedian ? summary.rpsMedian / baseSummary.rpsMedian : null;
-      const isBaseline = entries.some((x) => x.def.baseline === e.def.id && x.def.scenarios.includes(s));
+      const ceilingEntry = e.def.ceiling ? entries.find((x) => x.def.id === e.def.ceiling) : null;
+      const ceilingSummary = ceilingEntry ? summaries.get(`${ceilingEntry.def.id}:${s}`) : null;
+      const ceilingRatio = summary?.rpsMedian != null && ceilingSummary?.rpsMedian ? summary.rpsMedian / ceilingSummary.rpsMedian : null;
+      const isBaseline = entries.some((x) => (x.def.baseline === e.def.id || x.def.ceiling === e.def.id) && x.def.scenarios.includes(s));
       sections.get(key).rows.push({
         serverId: e.def.id,
         label: e.label,
@@ -69,6 +72,8 @@ export function buildSections(entries) {
         baseline: baseEntry?.def.id ?? null,
         baselineLabel: baseEntry?.label ?? null,
         ratio,
+        ceilingLabel: ceilingEntry?.label ?? null,
+        ceilingRatio,
         note: e.status === "ok" ? undefined : "not measured",
       });
     }

@@ -41,6 +41,8 @@ const RUNTIME_LABEL = { node: "Node", deno: "Deno", bun: "Bun", python: "Python"
  * @property {string} [appLabel]    overrides APPS[app].label when the server inlines its handler
  * @property {string} [appFile]     overrides APPS[app].file likewise
  * @property {"native"} [engine]    tricorn rows only: `--engine native` (default: the core engine)
+ * @property {string} [ceiling]     id of a server that bounds this one from above (Deno: the bare
+ *                                  Deno.Conn loop); the report shows the ratio to it as well
  */
 
 /**
@@ -71,9 +73,11 @@ export function serverCatalogue(bins) {
       baseline,
       argv: (port) => tricornEntry[rt](port, workers, app),
     });
-    list.push(t("gateway", ["plain", "pipelined"], nativeHello[rt]));
-    list.push(t("fetch", ["plain"], nativeFetch[rt]));
-    list.push(t("hono", ["plain", "json"], nativeHono[rt]));
+    // On Deno every server built on Deno.Conn is bounded by a bare read/write loop (docs/performance.md).
+    const ceiling = rt === "deno" ? { ceiling: "deno-conn-loop" } : {};
+    list.push({ ...t("gateway", ["plain", "pipelined"], nativeHello[rt]), ...ceiling });
+    list.push({ ...t("fetch", ["plain"], nativeFetch[rt]), ...ceiling });
+    list.push({ ...t("hono", ["plain", "json"], nativeHono[rt]), ...ceiling });
     list.push(t("gateway", ["plain"], `${nativeHello[rt]}-w2`, 2));
     // The same fetch app through the runtime's own HTTP server (docs/architecture.md#engines).
     list.push({
@@ -139,6 +143,19 @@ export function serverCatalogue(bins) {
       argv: (port) => [bins.bun, "bench/apps/serve-bun.js", APPS[app].file, String(port)],
     });
   }
+  list.push({
+    id: "deno-conn-loop",
+    name: "Deno.Conn loop",
+    runtime: "deno",
+    kind: "native",
+    app: "gateway",
+    appLabel: "bare read/write loop",
+    appFile: "bench/apps/serve-deno-conn.js",
+    workers: 1,
+    scenarios: ["plain", "pipelined"],
+    baseline: null,
+    argv: (port) => [bins.deno, "run", "-A", "bench/apps/serve-deno-conn.js", String(port)],
+  });
   list.push({
     id: "deno-serve-fetch-w2",
     name: "deno serve --parallel",
