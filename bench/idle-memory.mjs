@@ -7,7 +7,8 @@
  * idle, waits for the worker to settle, and reads VmRSS again. Prints the
  * growth in MiB (the issue-16 target: ≤ 60 MiB for 10,000 connections).
  *
- *   node bench/idle-memory.mjs [--connections 10000] [--runtimes node,deno,bun]
+ *   node bench/idle-memory.mjs [--connections 10000] [--runtimes node,deno,bun] [-- EXTRA TRICORN ARGS]
+ *   node bench/idle-memory.mjs --server "deno run -A bench/apps/serve-deno-conn.js {port}"   (any other server)
  *
  * Needs `ulimit -n` above N for both this process and the server.
  */
@@ -30,6 +31,7 @@ function options(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--connections") o.connections = Number(argv[++i]);
     else if (argv[i] === "--runtimes") o.runtimes = argv[++i].split(",");
+    else if (argv[i] === "--server") o.server = argv[++i];
     else if (argv[i] === "--") o.extra = argv.slice(i + 1), (i = argv.length);
     else throw new Error(`unknown option ${argv[i]}`);
   }
@@ -67,7 +69,7 @@ function openIdle(port) {
 
 async function measure(runtime, o) {
   const port = await freePort();
-  const argv = [...BIN[runtime], "-b", `127.0.0.1:${port}`, "-w", "1", "--keep-alive", "600", "--worker-connections", String(o.connections + 1000), ...o.extra, "bench/apps/fetch-hello.js"];
+  const argv = o.server ? o.server.replaceAll("{port}", String(port)).split(" ") : [...BIN[runtime], "-b", `127.0.0.1:${port}`, "-w", "1", "--keep-alive", "600", "--worker-connections", String(o.connections + 1000), ...o.extra, "bench/apps/fetch-hello.js"];
   const child = spawn(argv[0], argv.slice(1), { cwd: root, detached: true, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (c) => (stderr = (stderr + c).slice(-2000)));
@@ -110,7 +112,7 @@ async function measure(runtime, o) {
 }
 
 const o = options(process.argv.slice(2));
-for (const runtime of o.runtimes) {
+for (const runtime of o.server ? [o.server] : o.runtimes) {
   try {
     console.log(JSON.stringify(await measure(runtime, o)));
   } catch (error) {
