@@ -1,22 +1,34 @@
 /**
- * Picks the adapter for a loaded app module export:
+ * Picks the adapter for a loaded app module export (`--interface auto`):
  * - an object or function with a `fetch` method → fetch (Hono, `export default { fetch }`)
- * - a function declaring exactly 2 parameters (`fn.length === 2`) → gateway
- *   (`(environ, startResponse) => body`)
+ * - an Express, Koa or Fastify app, or an http.Server not listening → node
+ *   (adapters/node/app-shapes.ts)
+ * - a function declaring exactly 2 parameters (`fn.length === 2`): by the
+ *   parameter names in its source — `(req, res)`/`(request, response)` → node,
+ *   `(environ, startResponse)` (`env`, `start`, `start_response`) → gateway;
+ *   any other pair is ambiguous and refused (a one-line error naming the
+ *   export and the `--interface` choices), never guessed
  * - any other function → fetch (`(request, info) => Response`)
  * - anything else → a clear Error.
- * `--interface fetch|gateway` forces the choice (the app must still fit it).
+ * `--interface fetch|gateway|node` forces the choice (the app must still fit it).
  */
 import type { Logger } from "../core/log/logger.ts";
 import type { RequestHandler } from "../core/server/types.ts";
 import { fetchHandler, type FetchApp } from "./fetch.ts";
 import { gatewayHandler, type GatewayApp, type GatewayOptions } from "./gateway.ts";
+import { frameworkShape, nodeAppHandler, parameterNames, twoParameterKind, type NodeStreamClasses } from "./node/index.ts";
 
-/** The two app interfaces tricorn serves. */
-export type AppInterface = "fetch" | "gateway";
+/** The app interfaces tricorn serves. */
+export type AppInterface = "fetch" | "gateway" | "node";
 
-/** Options of {@link createHandler}: environ options for gateway apps; the logger is used by both. */
-export type HandlerOptions = GatewayOptions;
+/** The `--interface` values, for error messages. */
+const CHOICES = "--interface fetch, gateway or node";
+
+/** Options of {@link createHandler}: environ options for gateway apps; the logger is used by all. */
+export interface HandlerOptions extends GatewayOptions {
+  /** The runtime's EventEmitter and Readable (node apps only; see adapters/node/streams.ts). */
+  nodeStreams?: NodeStreamClasses;
+}
 
 function describe(value: unknown): string {
   if (value === null) return "null";
@@ -39,8 +51,8 @@ function hasFetch(app: unknown): boolean {
  * @throws Error when `app` is not an app (or does not fit the forced interface)
  */
 export function detectInterface(app: unknown, forced?: AppInterface | "auto", exportName = "default"): AppInterface {
-  const fail = (expected: string): never => {
-    throw new Error(`export ${exportName} is not an app: expected ${expected}, got ${describe(app)}`);
+  const fail = (expected: string, hint = ""): never => {
+    throw new Error(`export ${exportName} is not an app: expected ${expected}, got ${describe(app)}${hint}`);
   };
   if (forced === "fetch") {
     if (hasFetch(app) || typeof app === "function") return "fetch";
@@ -50,12 +62,27 @@ export function detectInterface(app: unknown, forced?: AppInterface | "auto", ex
     if (typeof app === "function") return "gateway";
     return fail("a function (environ, startResponse) (interface gateway)");
   }
+  if (forced === "node") {
+    if (frameworkShape(app) !== null || typeof app === "function") return "node";
+    return fail("an Express, Koa or Fastify app, an http.Server or a (req, res) function (interface node)");
+  }
   if (forced !== undefined && forced !== "auto") {
-    throw new Error(`unknown app interface ${JSON.stringify(forced)}: expected fetch, gateway or auto`);
+    throw new Error(`unknown app interface ${JSON.stringify(forced)}: expected fetch, gateway, node or auto`);
   }
   if (hasFetch(app)) return "fetch";
-  if (typeof app === "function") return app.length === 2 ? "gateway" : "fetch";
-  return fail("{fetch} or a function");
+  if (frameworkShape(app) !== null) return "node";
+  if (typeof app === "function") {
+    if (app.length !== 2) return "fetch";
+    const kind = twoParameterKind(app as (...args: never[]) => unknown);
+    if (kind !== null) return kind;
+    const names = parameterNames(app as (...args: never[]) => unknown);
+    const shown = names === null ? "" : ` (${names.join(", ")})`;
+    throw new Error(
+      `export ${exportName} is a function of two parameters${shown}: cannot tell a gateway app (environ, startResponse) ` +
+        `from a node handler (req, res); name its parameters so, or choose with ${CHOICES}`,
+    );
+  }
+  return fail("{fetch}, an Express, Koa or Fastify app, an http.Server or a function", `; choose the interface with ${CHOICES}`);
 }
 
 /** Used when {@link createHandler} gets no logger: `tricorn.errors` and waitUntil failures go to the console. */
@@ -76,8 +103,10 @@ const consoleLogger: Logger = {
 };
 
 /**
- * Detects the interface of `app` and wraps it as a {@link RequestHandler}.
- * Pass the server's logger (and headerMap/multiprocess for gateway apps) in `options`.
+ * Detects the interface of a fetch or gateway app and wraps it as a
+ * {@link RequestHandler} (node apps need {@link buildHandler}: Fastify's
+ * `ready()` is asynchronous). Pass the server's logger (and
+ * headerMap/multiprocess for gateway apps) in `options`.
  */
 export function createHandler(
   app: unknown,
@@ -88,5 +117,38 @@ export function createHandler(
   const kind = detectInterface(app, forced, exportName);
   const logger = options.logger ?? consoleLogger;
   if (kind === "gateway") return gatewayHandler(app as GatewayApp, { ...options, logger });
+  if (kind === "node") throw new Error(`export ${exportName} is a node app: serve it through buildHandler()`);
   return fetchHandler(app as FetchApp, { logger });
+}
+
+/** A handler and the words the start-up log uses for it (`fetch`, `gateway`, `node (Express)`). */
+export interface BuiltHandler {
+  readonly handler: RequestHandler;
+  readonly description: string;
+}
+
+const SHAPE_NAMES: Record<string, string> = {
+  express: "Express",
+  koa: "Koa",
+  fastify: "Fastify",
+  "http.Server": "http.Server",
+  listener: "(req, res) function",
+};
+
+/**
+ * Detects the interface of `app` and wraps it, for every interface (awaits
+ * a Fastify app's `ready()`). Node apps need `options.nodeStreams`.
+ */
+export async function buildHandler(
+  app: unknown,
+  forced?: AppInterface | "auto",
+  options: Partial<HandlerOptions> = {},
+  exportName = "default",
+): Promise<BuiltHandler> {
+  const kind = detectInterface(app, forced, exportName);
+  if (kind !== "node") return { handler: createHandler(app, kind, options, exportName), description: kind };
+  const streams = options.nodeStreams;
+  if (streams === undefined) throw new Error(`export ${exportName} is a node app, but this runtime offers no node:stream classes`);
+  const node = await nodeAppHandler(app, { streams, logger: options.logger ?? consoleLogger });
+  return { handler: node.handler, description: `node (${SHAPE_NAMES[node.shape]})` };
 }

@@ -150,6 +150,7 @@ async function checkConfig(rt: Runtime, command: ResolvedCommand, app: string, l
       await loadHandler(rt, app, settings.interface, logs.logger, {
         headerMap: settings.header_map,
         multiprocess: settings.workers > 1,
+        nodeStreams: rt.nodeStreams,
       });
     }
   } catch (error) {

@@ -256,8 +256,8 @@ export const SETTINGS = {
     flags: ["--interface"],
     env: ["TRICORN_INTERFACE"],
     default: "auto",
-    choices: ["auto", "fetch", "gateway"],
-    doc: "App interface: fetch (Hono, {fetch(request)}), gateway ((environ, startResponse)), or auto-detect.",
+    choices: ["auto", "fetch", "gateway", "node"],
+    doc: "App interface: fetch (Hono, {fetch(request)}), gateway ((environ, startResponse)), node (Express, Koa, Fastify, http.Server, (req, res); docs/node-apps.md), or auto-detect.",
     section: MECHANICS,
   }),
   engine: choice({

@@ -52,6 +52,7 @@ export async function bootServer(
   const handler = await loadHandler(rt, app, settings.interface, logger, {
     headerMap: settings.header_map,
     multiprocess: boot.multiprocess ?? false,
+    nodeStreams: rt.nodeStreams,
   });
   const server = new ServerCore({
     handler,

@@ -67,7 +67,7 @@ export async function loadNativeApp(rt: WorkerRuntime, settings: Settings, app: 
     value: picked.value,
     kind: detectInterface(picked.value, settings.interface, picked.name),
   }));
-  if (loaded.kind === "gateway") throw new StartupError(NATIVE_FETCH_ONLY, EXIT_USAGE);
+  if (loaded.kind !== "fetch") throw new StartupError(NATIVE_FETCH_ONLY, EXIT_USAGE);
   return loaded.value as FetchApp;
 }
 

@@ -11,7 +11,7 @@ import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RequestHandler } from "../server/types.ts";
 import { EXIT_USAGE, StartupError } from "../config/errors.ts";
-import { createHandler } from "../../adapters/detect.ts";
+import { buildHandler } from "../../adapters/detect.ts";
 import type { HandlerOptions } from "../../adapters/detect.ts";
 
 /**
@@ -26,7 +26,11 @@ export function loadHandler(
   logger: Logger,
   handlerOptions: Partial<HandlerOptions> = {},
 ): Promise<RequestHandler> {
-  return loadApp(loader, app, logger, (picked) => createHandler(picked.value, iface, { ...handlerOptions, logger }, picked.name));
+  return loadApp(loader, app, logger, async (picked) => {
+    const built = await buildHandler(picked.value, iface, { ...handlerOptions, logger }, picked.name);
+    logger.info(`App interface: ${built.description} (export ${picked.name})`);
+    return built.handler;
+  });
 }
 
 /**
@@ -38,7 +42,7 @@ export async function loadApp<T>(
   loader: AppLoader & AppFileLookup,
   app: string,
   logger: Logger,
-  build: (picked: PickedExport) => T,
+  build: (picked: PickedExport) => T | Promise<T>,
 ): Promise<T> {
   try {
     const { spec, path } = locateApp(loader, app);
@@ -54,7 +58,7 @@ export async function loadApp<T>(
     }
     const picked = pickExport(namespace, spec);
     try {
-      return build(picked);
+      return await build(picked);
     } catch (error) {
       throw new AppLoadError(`${baseName(spec.file)}: ${errorMessage(error)}`);
     }

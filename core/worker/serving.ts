@@ -11,6 +11,7 @@ import type { ServerCore } from "../server/server.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Listener } from "../runtime/socket.ts";
 import type { Timers } from "../runtime/timers.ts";
+import type { NodeStreamClasses } from "../../adapters/node/streams.ts";
 
 /** What booting a serving process needs from a runtime. */
 export interface WorkerRuntime extends Platform, AppLoader {
@@ -25,6 +26,8 @@ export interface WorkerRuntime extends Platform, AppLoader {
    * main.ts provides it; absent: never installed.
    */
   installLightResponse?: () => void;
+  /** The runtime's node:events EventEmitter and node:stream Readable, for node apps (adapters/node/streams.ts). */
+  readonly nodeStreams: NodeStreamClasses;
 }
 
 /** A process that is serving: its listeners and connection server. */

@@ -2,6 +2,8 @@
  * `tricorn` on Deno: assemble this runtime's services and run the command
  * (core/command/main.ts).
  */
+import { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
 import { runMain } from "../../core/command/main.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
@@ -16,4 +18,4 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer, nodeStreams: { EventEmitter, Readable } });

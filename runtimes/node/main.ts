@@ -2,6 +2,8 @@
  * `tricorn` on Node: assemble this runtime's services and run the command
  * (core/command/main.ts).
  */
+import { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
 import { setLatin1Decoder } from "../../core/http/chars.ts";
 import { runMain } from "../../core/command/main.ts";
 import { appLoader } from "./load-app.ts";
@@ -19,4 +21,4 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer, nodeStreams: { EventEmitter, Readable } });

@@ -203,7 +203,9 @@ describe.each(TESTED_RUNTIMES)("tricorn on %s", (runtime) => {
         expect(thrown.stderr).toBe(`tricorn: cannot load app ${JSON.stringify(path.join(dir, "throws.js"))}: boom while importing\n`);
         const notApp = await runCli({ runtime, args: [path.join(dir, "number.js")] });
         expect(notApp.code).toBe(3);
-        expect(notApp.stderr).toBe("tricorn: number.js: export default is not an app: expected {fetch} or a function, got a number\n");
+        expect(notApp.stderr).toBe(
+          "tricorn: number.js: export default is not an app: expected {fetch}, an Express, Koa or Fastify app, an http.Server or a function, got a number; choose the interface with --interface fetch, gateway or node\n",
+        );
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }

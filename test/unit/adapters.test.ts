@@ -52,7 +52,10 @@ describe("detectInterface", () => {
   });
 
   it("rejects non-apps with a clear message", () => {
-    expect(() => detectInterface(42, undefined, "app")).toThrow("export app is not an app: expected {fetch} or a function");
+    expect(() => detectInterface(42, undefined, "app")).toThrow(
+      "export app is not an app: expected {fetch}, an Express, Koa or Fastify app, an http.Server or a function, got a number; " +
+        "choose the interface with --interface fetch, gateway or node",
+    );
     expect(() => detectInterface({})).toThrow(/export default is not an app/);
     expect(() => detectInterface(null)).toThrow(/got null/);
     expect(() => detectInterface({ fetch: () => new Response() }, "gateway")).toThrow(

@@ -1,0 +1,83 @@
+/**
+ * Serves a Node-style `(req, res)` listener on core's engine: one request,
+ * socket and response object per exchange (classes built once per runtime
+ * from its EventEmitter/Readable), `'close'`/`'aborted'` when the client
+ * leaves early, and errors contained to the request: a listener that throws
+ * (or whose promise rejects) before the head is sent gets a logged 500, after
+ * it the connection is aborted — where node:http would crash the process.
+ */
+import type { IncomingRequest, RequestHandler, ResponseWriter } from "../../core/server/types.ts";
+import type { Logger } from "../../core/log/logger.ts";
+import { defineRequestClass, type NodeRequest, type NodeRequestClass } from "./request.ts";
+import { defineResponseClass, type NodeResponse, type NodeResponseClass } from "./response.ts";
+import { defineSocketClass, type NodeSocketClass } from "./socket.ts";
+import type { NodeStreamClasses } from "./streams.ts";
+
+/** A node:http `'request'` listener. */
+export type NodeListener = (req: NodeRequest, res: NodeResponse) => unknown;
+
+/** The three per-request classes, built on one runtime's stream classes. */
+export interface NodeClasses {
+  readonly Socket: NodeSocketClass;
+  readonly Request: NodeRequestClass;
+  readonly Response: NodeResponseClass;
+}
+
+const built = new WeakMap<NodeStreamClasses, NodeClasses>();
+
+/** The per-request classes for `streams` (built once and cached). */
+export function nodeClasses(streams: NodeStreamClasses): NodeClasses {
+  let classes = built.get(streams);
+  if (classes === undefined) {
+    classes = {
+      Socket: defineSocketClass(streams.EventEmitter),
+      Request: defineRequestClass(streams.Readable),
+      Response: defineResponseClass(streams.EventEmitter),
+    };
+    built.set(streams, classes);
+  }
+  return classes;
+}
+
+/** Options of {@link nodeHandler}. */
+export interface NodeHandlerOptions {
+  /** The runtime's EventEmitter and Readable. */
+  streams: NodeStreamClasses;
+  logger: Logger;
+}
+
+/** A listener failed: 500 if nothing was sent yet, else the connection is aborted. */
+function listenerFailed(logger: Logger, incoming: IncomingRequest, writer: ResponseWriter, error: unknown): void {
+  const label = `${incoming.head.method} ${incoming.head.target}`;
+  if (writer.closed) return;
+  if (writer.headersSent) {
+    logger.error(`Error handling ${label} after the response started; aborting the connection`, error);
+    writer.abort(error);
+    return;
+  }
+  logger.error(`Error handling ${label}`, error);
+  writer.send(500, undefined, ["content-type", "text/plain"], "Internal Server Error\n");
+}
+
+/** Wraps a `(req, res)` listener as a {@link RequestHandler} (see the module comment). */
+export function nodeHandler(listener: NodeListener, options: NodeHandlerOptions): RequestHandler {
+  const { Socket, Request, Response } = nodeClasses(options.streams);
+  const logger = options.logger;
+  return (incoming: IncomingRequest, writer: ResponseWriter): void => {
+    const socket = new Socket(incoming, writer);
+    const req = new Request(incoming, socket);
+    const res = new Response(req, writer, socket);
+    writer.onClose(() => res.connectionClosed());
+    let result: unknown;
+    try {
+      result = listener(req, res);
+    } catch (error) {
+      listenerFailed(logger, incoming, writer, error);
+      return;
+    }
+    // The response is what answers, not the listener's promise (Koa's resolves when it is done).
+    if (result !== null && typeof result === "object" && typeof (result as Promise<unknown>).then === "function") {
+      (result as Promise<unknown>).then(undefined, (error: unknown) => listenerFailed(logger, incoming, writer, error));
+    }
+  };
+}

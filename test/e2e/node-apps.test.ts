@@ -1,0 +1,103 @@
+/**
+ * Node-style apps (Express 5, Fastify 5, Koa with @koa/router) served by
+ * tricorn's core engine on Node, Deno and Bun: routing, query strings, JSON
+ * bodies, express.static with ETag/Range/304, streamed responses, errors
+ * through the framework's error handler, a client leaving mid-response (the
+ * app sees 'close'), Expect: 100-continue, HEAD, keep-alive and pipelining.
+ *
+ *   node_modules/.bin/vitest run test/e2e/node-apps
+ *   TRICORN_RUNTIMES=deno node_modules/.bin/vitest run test/e2e/node-apps
+ */
+import { describe, expect, test } from "vitest";
+import { TESTED_RUNTIMES, startServersPerTest, until, type RuntimeName } from "./harness.ts";
+import { request } from "./http-client.ts";
+import { RawConnection, exchange, req } from "./raw-client.ts";
+
+describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
+  const startServer = startServersPerTest("SIGTERM", 5_000);
+
+  test("Express: routing, query, JSON, errors, HEAD, static files", async () => {
+    const server = await startServer({ runtime, app: "test/fixtures/node-express-app.js" });
+    expect(server.stderr()).toContain("App interface: node (Express) (export default)");
+    const hello = await request(server.port, "/hello?name=Ada");
+    expect(hello.status).toBe(200);
+    expect(hello.body).toBe("hello Ada");
+    expect(hello.headers["content-length"]).toBe("9");
+    expect(hello.headers["x-powered-by"]).toBe("Express");
+
+    const user = await request(server.port, "/users/42");
+    expect(user.json()).toEqual({ id: "42", ip: "127.0.0.1", protocol: "http", version: "1.1" });
+
+    const created = await request(server.port, "/json", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ a: [1, 2] }),
+    });
+    expect(created.status).toBe(201);
+    expect(created.json()).toEqual({ got: { a: [1, 2] } });
+
+    const boom = await request(server.port, "/boom");
+    expect(boom.status).toBe(500);
+    expect(boom.json()).toEqual({ caught: "kaboom" });
+
+    const missing = await request(server.port, "/nope");
+    expect(missing.status).toBe(404);
+
+    const head = await exchange(server.port, req("HEAD", "/hello?name=Ada"), { until: 1, methods: ["HEAD"] });
+    expect(head.finals[0].status).toBe(200);
+    expect(head.finals[0].header("content-length")).toBe("9");
+    expect(head.finals[0].body.length).toBe(0);
+
+    const file = await request(server.port, "/static/file.txt");
+    expect(file.status).toBe(200);
+    expect(file.bytes.length).toBe(5000);
+    const etag = file.headers.etag as string;
+    expect(etag).toMatch(/^W\/"/);
+    const again = await request(server.port, "/static/file.txt", { headers: { "if-none-match": etag } });
+    expect(again.status).toBe(304);
+    expect(again.body).toBe("");
+    const range = await request(server.port, "/static/file.txt", { headers: { range: "bytes=10-19" } });
+    expect(range.status).toBe(206);
+    expect(range.headers["content-range"]).toBe("bytes 10-19/5000");
+    expect(range.body).toBe(file.body.slice(10, 20));
+  });
+
+  test("Express: streaming, client disconnect, 100-continue, keep-alive and pipelining", async () => {
+    const server = await startServer({ runtime, app: "test/fixtures/node-express-app.js" });
+    const streamed = await exchange(server.port, req("GET", "/stream"), { until: 1 });
+    expect(streamed.finals[0].framing).toBe("chunked");
+    expect(streamed.finals[0].text).toBe("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\nend\n");
+
+    const conn = await RawConnection.open(server.port);
+    try {
+      await conn.write(req("GET", "/slow"));
+      expect(await conn.waitFor(() => conn.received.toString().includes("first"), 5000)).toBe(true);
+    } finally {
+      conn.destroy();
+    }
+    await until(async () => ((await request(server.port, "/closes")).json() as { seen: number }).seen === 1, "app saw 'close'", 10_000);
+
+    const upload = await RawConnection.open(server.port);
+    try {
+      await upload.write(req("POST", "/upload", ["Host: x", "Content-Length: 5", "Expect: 100-continue"]));
+      expect(await upload.waitFor(() => upload.received.toString().startsWith("HTTP/1.1 100 Continue\r\n\r\n"), 5000)).toBe(true);
+      await upload.write("hello");
+      expect(await upload.waitFor(() => upload.parse().finals.length === 1, 5000)).toBe(true);
+      expect(JSON.parse(upload.parse().finals[0].text)).toEqual({ bytes: 5, complete: true });
+    } finally {
+      upload.destroy();
+    }
+
+    const pipelined = await exchange(
+      server.port,
+      req("GET", "/hello?name=1") + req("GET", "/users/2") + req("GET", "/hello?name=3"),
+      { until: 3 },
+    );
+    expect(pipelined.finals.map((r) => r.text)).toEqual([
+      "hello 1",
+      expect.stringContaining('"id":"2"'),
+      "hello 3",
+    ]);
+    expect(pipelined.closed).toBe(false);
+  });
+});
