@@ -18,7 +18,8 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
 
   test("Express: routing, query, JSON, errors, HEAD, static files", async () => {
     const server = await startServer({ runtime, app: "test/fixtures/node-express-app.js" });
-    expect(server.stderr()).toContain("App interface: node (Express) (export default)");
+    // The worker's log line may reach stderr just after the master's `Listening at:`.
+    await until(() => server.stderr().includes("App interface: node (Express) (export default)"), "the interface log line", 5_000);
     const hello = await request(server.port, "/hello?name=Ada");
     expect(hello.status).toBe(200);
     expect(hello.body).toBe("hello Ada");
@@ -98,6 +99,57 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
       expect.stringContaining('"id":"2"'),
       "hello 3",
     ]);
+    expect(pipelined.closed).toBe(false);
+  });
+
+  // The same behaviours through Fastify's and Koa's own routing, bodies and error handling.
+  test.each([
+    ["Fastify", "test/fixtures/node-fastify-app.js"],
+    ["Koa", "test/fixtures/node-koa-app.js"],
+  ])("%s: routing, query, JSON, errors, HEAD, streaming, disconnect, pipelining", async (name, app) => {
+    const server = await startServer({ runtime, app });
+    await until(() => server.stderr().includes(`App interface: node (${name}) (export default)`), "the interface log line", 5_000);
+    const hello = await request(server.port, "/hello?name=Ada");
+    expect(hello.status).toBe(200);
+    expect(hello.body).toBe("hello Ada");
+    expect(hello.headers["content-length"]).toBe("9");
+
+    const user = await request(server.port, "/users/42");
+    expect(user.json()).toEqual({ id: "42", ip: "127.0.0.1", protocol: "http" });
+
+    const created = await request(server.port, "/json", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: [Buffer.from('{"a": [1,'), Buffer.from(" 2]}")],
+    });
+    expect(created.status).toBe(201);
+    expect(created.json()).toEqual({ got: { a: [1, 2] } });
+
+    const boom = await request(server.port, "/boom");
+    expect(boom.status).toBe(500);
+    expect(boom.json()).toEqual({ caught: "kaboom" });
+    expect((await request(server.port, "/nope")).status).toBe(404);
+
+    const head = await exchange(server.port, req("HEAD", "/hello?name=Ada"), { until: 1, methods: ["HEAD"] });
+    expect(head.finals[0].status).toBe(200);
+    expect(head.finals[0].header("content-length")).toBe("9");
+    expect(head.finals[0].body.length).toBe(0);
+
+    const streamed = await exchange(server.port, req("GET", "/stream"), { until: 1 });
+    expect(streamed.finals[0].framing).toBe("chunked");
+    expect(streamed.finals[0].text).toBe("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
+
+    const conn = await RawConnection.open(server.port);
+    try {
+      await conn.write(req("GET", "/slow"));
+      expect(await conn.waitFor(() => conn.received.toString().includes("first"), 5000)).toBe(true);
+    } finally {
+      conn.destroy();
+    }
+    await until(async () => ((await request(server.port, "/closes")).json() as { seen: number }).seen === 1, "app saw 'close'", 10_000);
+
+    const pipelined = await exchange(server.port, req("GET", "/hello?name=1") + req("GET", "/hello?name=2"), { until: 2 });
+    expect(pipelined.finals.map((r) => r.text)).toEqual(["hello 1", "hello 2"]);
     expect(pipelined.closed).toBe(false);
   });
 });
