@@ -61,6 +61,11 @@ const UPLOAD_SHA256 = createHash("sha256").update(UPLOAD).digest("hex");
 /** The upload split into 64 KiB pieces, as a streaming client would send it. */
 const UPLOAD_PIECES = Array.from({ length: UPLOAD_SIZE / 65536 }, (_, i) => UPLOAD.subarray(i * 65536, (i + 1) * 65536));
 
+/** POSTs `body` as JSON. */
+function postJson(port: number, path: string, body: string) {
+  return request(port, path, { method: "POST", headers: { "content-type": "application/json" }, body });
+}
+
 describe.each(TESTED_RUNTIMES)("examples on %s", (runtime: RuntimeName) => {
   // SIGTERM (SIGKILL after 5 s): a master process gets to stop its workers.
   const startServer = startServersPerTest("SIGTERM", 5_000);
@@ -121,6 +126,33 @@ describe.each(TESTED_RUNTIMES)("examples on %s", (runtime: RuntimeName) => {
       ...[1, 2, 3, 4, 5].map((n) => ({ id: String(n), event: "tick", data: JSON.stringify({ n, of: 5 }) })),
       { event: "done", data: "bye" },
     ]);
+  });
+
+  test("examples/express/app.js (node interface: Express)", async () => {
+    const server = await serve("examples/express/app.js");
+    const hello = await request(server.port, "/hello?name=Ada");
+    expect(hello.status).toBe(200);
+    expect(hello.body).toBe("Hello, Ada!\n");
+    const created = await postJson(server.port, "/todos", JSON.stringify({ title: "milk" }));
+    expect(created.status).toBe(201);
+    expect(created.headers.location).toBe("/todos/1");
+    expect(created.json()).toEqual({ id: 1, title: "milk", done: false });
+    expect((await request(server.port, "/todos/1")).json()).toEqual({ id: 1, title: "milk", done: false });
+    const missing = await request(server.port, "/todos/9");
+    expect(missing.status).toBe(404);
+    expect(missing.json()).toEqual({ error: "no todo 9" });
+    const bad = await postJson(server.port, "/todos", "{}");
+    expect(bad.status).toBe(400);
+  });
+
+  test("examples/fastify/app.js (node interface: Fastify)", async () => {
+    const server = await serve("examples/fastify/app.js");
+    expect((await request(server.port, "/hello?name=Ada")).json()).toEqual({ hello: "Ada" });
+    const sum = await postJson(server.port, "/sum", JSON.stringify({ a: 1, b: 2, c: 39 }));
+    expect(sum.status).toBe(200);
+    expect(sum.json()).toEqual({ sum: 42 });
+    const invalid = await postJson(server.port, "/sum", JSON.stringify({ a: "x" }));
+    expect(invalid.status).toBe(400);
   });
 
   test("examples/upload/app.js: 8 MiB with Content-Length and chunked", async () => {

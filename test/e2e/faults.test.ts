@@ -311,15 +311,19 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     expect(server.output).toContain("Shutting down: Master");
   }, 60_000);
 
-  it("HUP during a steady loop: no failed request, new pids, new app code", async () => {
-    const app = path.join(tmpDir, `hup-${runtime}.js`);
-    fs.copyFileSync(APP, app);
+  /**
+   * Serves `app` (a copy of `source` with `const VERSION = "v1"`) with 2 workers under a steady
+   * loop, rewrites VERSION to v2 and sends HUP: no request may fail, the old workers are
+   * replaced, and requests sent after the reload settled see v2.
+   */
+  async function hupUnderLoad(app: string, source: string, label: string): Promise<void> {
+    fs.writeFileSync(app, source);
     const { server, port } = await startServer(runtime, 2, [], app);
     const oldPids = server.readyPids();
     let stop = false;
     const load = steadyLoad(port, 2, () => stop);
     await sleep(500);
-    fs.writeFileSync(app, fs.readFileSync(APP, "utf8").replace('const VERSION = "v1"', 'const VERSION = "v2"'));
+    fs.writeFileSync(app, source.replace('const VERSION = "v1"', 'const VERSION = "v2"'));
     const hupAt = Date.now();
     server.signal("SIGHUP");
     await waitFor("old workers to exit", () => oldPids.every((pid) => !isAlive(pid)), 30_000, server);
@@ -328,7 +332,7 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     await sleep(300);
     stop = true;
     const results = await load;
-    console.log(`[faults] ${runtime} HUP: ${results.length} requests, ${failed(results).length} failed`);
+    console.log(`[faults] ${runtime} ${label}: ${results.length} requests, ${failed(results).length} failed`);
     expect(unexplained(runtime, results, oldPids.length, 2), summary(results)).toEqual([]);
     const newPids = server.readyPids();
     expect(newPids).toHaveLength(2);
@@ -336,6 +340,20 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     const late = results.filter((r) => r.sentAt >= settledAt);
     expect(late.length).toBeGreaterThan(0);
     for (const r of late) expect(r.body).toMatch(/^v2 /);
+  }
+
+  it("HUP during a steady loop: no failed request, new pids, new app code", async () => {
+    await hupUnderLoad(path.join(tmpDir, `hup-${runtime}.js`), fs.readFileSync(APP, "utf8"), "HUP");
+  }, 90_000);
+
+  it("HUP during a steady loop with an Express app (node interface, -w 2)", async () => {
+    // Kept next to the fixture (not in tmpDir) so that `express` resolves from the repository.
+    const app = path.join(FIXTURES, `.hup-node-${runtime}.js`);
+    try {
+      await hupUnderLoad(app, fs.readFileSync(path.join(FIXTURES, "node-faults-app.js"), "utf8"), "HUP (Express)");
+    } finally {
+      fs.rmSync(app, { force: true });
+    }
   }, 90_000);
 
   it("TTIN adds a worker, TTOU removes one", async () => {

@@ -8,10 +8,26 @@
  *   node_modules/.bin/vitest run test/e2e/node-apps
  *   TRICORN_RUNTIMES=deno node_modules/.bin/vitest run test/e2e/node-apps
  */
+import net from "node:net";
 import { describe, expect, test } from "vitest";
 import { TESTED_RUNTIMES, startServersPerTest, until, type RuntimeName } from "./harness.ts";
 import { request } from "./http-client.ts";
 import { RawConnection, exchange, req } from "./raw-client.ts";
+
+/**
+ * Requests /slow (a response that never ends by itself), leaves after its first bytes, and
+ * waits until the app's /closes counter shows it saw 'close' on the unfinished response.
+ */
+async function expectCloseSeen(port: number): Promise<void> {
+  const conn = await RawConnection.open(port);
+  try {
+    await conn.write(req("GET", "/slow"));
+    expect(await conn.waitFor(() => conn.received.toString().includes("first"), 5000)).toBe(true);
+  } finally {
+    conn.destroy();
+  }
+  await until(async () => ((await request(port, "/closes")).json() as { seen: number }).seen === 1, "app saw 'close'", 10_000);
+}
 
 describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
   const startServer = startServersPerTest("SIGTERM", 5_000);
@@ -69,14 +85,7 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
     expect(streamed.finals[0].framing).toBe("chunked");
     expect(streamed.finals[0].text).toBe("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\nend\n");
 
-    const conn = await RawConnection.open(server.port);
-    try {
-      await conn.write(req("GET", "/slow"));
-      expect(await conn.waitFor(() => conn.received.toString().includes("first"), 5000)).toBe(true);
-    } finally {
-      conn.destroy();
-    }
-    await until(async () => ((await request(server.port, "/closes")).json() as { seen: number }).seen === 1, "app saw 'close'", 10_000);
+    await expectCloseSeen(server.port);
 
     const upload = await RawConnection.open(server.port);
     try {
@@ -100,6 +109,74 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
       "hello 3",
     ]);
     expect(pipelined.closed).toBe(false);
+  });
+
+  test("http.Server export: raw header arrays, appendHeader, backpressure, piped file and body, errors", async () => {
+    const server = await startServer({ runtime, app: "test/fixtures/node-server-app.js" });
+    await until(() => server.stderr().includes("App interface: node (http.Server) (export default)"), "the interface log line", 5_000);
+    const raw = await exchange(server.port, req("GET", "/raw"), { until: 1 });
+    expect(raw.finals[0].reason).toBe("Fine");
+    expect(raw.finals[0].headerAll("x-a")).toEqual(["1", "2"]);
+    expect(raw.finals[0].text).toBe("raw");
+    expect(raw.finals[0].framing).toBe("length");
+
+    const headers = await exchange(server.port, req("GET", "/headers"), { until: 1 });
+    expect(headers.finals[0].status).toBe(202);
+    expect(headers.finals[0].reason).toBe("Taken");
+    expect(headers.finals[0].headerAll("set-cookie")).toEqual(["a=1", "b=2"]);
+    expect(headers.finals[0].headerAll("x-list")).toEqual(["1", "2"]);
+    expect(JSON.parse(headers.finals[0].text)).toEqual({ cookie: ["a=1", "b=2"], names: ["set-cookie", "x-list"], sent: false });
+
+    const info = await exchange(
+      server.port,
+      req("GET", "/request?x=1", ["Host: a.test", "Cookie: a=1", "Cookie: b=2", "Accept: x", "Accept: y", "Host-Extra: z"]),
+      { until: 1 },
+    );
+    expect(JSON.parse(info.finals[0].text)).toEqual({
+      method: "GET",
+      url: "/request?x=1",
+      httpVersion: "1.1",
+      headers: { host: "a.test", cookie: "a=1; b=2", accept: "x, y", "host-extra": "z" },
+      remoteAddress: "127.0.0.1",
+      encrypted: false,
+    });
+
+    const file = await request(server.port, "/file");
+    expect(file.status).toBe(200);
+    expect(file.bytes.length).toBe(5000);
+
+    const echoed = await request(server.port, "/echo", { method: "POST", body: [Buffer.from("abc"), Buffer.from("def")] });
+    expect(echoed.body).toBe("abcdef");
+
+    const thrown = await request(server.port, "/throw");
+    expect(thrown.status).toBe(500);
+    await until(() => server.stderr().includes("thrown by the handler"), "the handler's error in the log", 5_000);
+    expect((await request(server.port, "/raw")).status).toBe(200);
+
+    // A client that does not read: write() returns false, 'drain' follows once it reads again.
+    const total = 32 * 1024 * 1024;
+    const socket = net.connect({ host: "127.0.0.1", port: server.port });
+    try {
+      let received = 0;
+      socket.pause();
+      socket.on("data", (d: Buffer) => void (received += d.length));
+      socket.write(req("GET", `/big?bytes=${total}`));
+      await until(async () => ((await request(server.port, "/stats")).json() as { falses: number }).falses > 0, "write() returning false", 10_000);
+      socket.resume();
+      await until(() => received > total, "the whole body", 20_000);
+      const stats = (await request(server.port, "/stats")).json() as { falses: number; drains: number; written: number };
+      expect(stats.written).toBe(total);
+      expect(stats.drains).toBe(stats.falses);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test("a bare (req, res) function (export handler)", async () => {
+    const server = await startServer({ runtime, app: "test/fixtures/node-server-app.js:handler" });
+    await until(() => server.stderr().includes("App interface: node ((req, res) function) (export handler)"), "the interface log line", 5_000);
+    const raw = await request(server.port, "/raw");
+    expect(raw.body).toBe("raw");
   });
 
   // The same behaviours through Fastify's and Koa's own routing, bodies and error handling.
@@ -139,14 +216,7 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
     expect(streamed.finals[0].framing).toBe("chunked");
     expect(streamed.finals[0].text).toBe("chunk 0\nchunk 1\nchunk 2\nchunk 3\nchunk 4\n");
 
-    const conn = await RawConnection.open(server.port);
-    try {
-      await conn.write(req("GET", "/slow"));
-      expect(await conn.waitFor(() => conn.received.toString().includes("first"), 5000)).toBe(true);
-    } finally {
-      conn.destroy();
-    }
-    await until(async () => ((await request(server.port, "/closes")).json() as { seen: number }).seen === 1, "app saw 'close'", 10_000);
+    await expectCloseSeen(server.port);
 
     const pipelined = await exchange(server.port, req("GET", "/hello?name=1") + req("GET", "/hello?name=2"), { until: 2 });
     expect(pipelined.finals.map((r) => r.text)).toEqual(["hello 1", "hello 2"]);

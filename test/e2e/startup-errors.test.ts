@@ -31,6 +31,8 @@ beforeAll(() => {
     "syntax.js": "export default function (\n",
     "missing-package.js": 'import x from "tricorn-no-such-package";\nexport default x;\n',
     "regular-file.sock": "",
+    "two-params.js": "export default function (a, b) { return [a, b]; }\n",
+    "listening.js": 'import { createServer } from "node:http";\nconst s = createServer(() => {});\ns.listen(0, "127.0.0.1");\nawait new Promise((r) => s.once("listening", r));\nexport default s;\n',
   };
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
 });
@@ -88,6 +90,28 @@ const CASES: Case[] = [
     exitCode: 3, // the workers import the app; the master halts with WORKER_BOOT_ERROR
     problem: () => /^tricorn: fetch-object\.js: export default is not an app: expected a function \(environ, startResponse\) \(interface gateway\), got a fetch app \(an object with fetch\(\)\)/,
     fix: /; drop --interface gateway$/,
+  },
+  {
+    name: "two-parameter function that is neither (req, res) nor (environ, startResponse)",
+    args: () => ["-b", "127.0.0.1:0", "two-params.js"],
+    exitCode: 3, // the workers import the app; the master halts with WORKER_BOOT_ERROR
+    problem: () =>
+      /^tricorn: two-params\.js: export default is a function of two parameters \(a, b\): cannot tell a gateway app \(environ, startResponse\) from a node handler \(req, res\)/,
+    fix: /; name its parameters so, or choose with --interface fetch, gateway or node$/,
+  },
+  {
+    name: "the same ambiguous function under --check-config",
+    args: () => ["--check-config", "two-params.js"],
+    exitCode: 2,
+    problem: () => /^tricorn: two-params\.js: export default is a function of two parameters \(a, b\)/,
+    fix: /; name its parameters so, or choose with --interface fetch, gateway or node$/,
+  },
+  {
+    name: "http.Server that is already listening",
+    args: () => ["-b", "127.0.0.1:0", "listening.js"],
+    exitCode: 3,
+    problem: () => /^tricorn: listening\.js: the exported server is already listening/,
+    fix: /; export it without calling listen\(\)$/,
   },
   {
     name: "app with a syntax error",

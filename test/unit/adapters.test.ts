@@ -8,7 +8,7 @@ import { gatewayHandler, parseStatus, type GatewayApp } from "../../adapters/gat
 import type { Environ } from "../../core/server/environ.ts";
 import { ServerCore } from "../../core/server/server.ts";
 import type { RequestHandler } from "../../core/server/types.ts";
-import { FakeSocket, FakeTimers, MemoryLogger, settle, splitResponses } from "./fake-socket.ts";
+import { FakeSocket, FakeTimers, MemoryLogger, exchange, settle, splitResponses } from "./fake-socket.ts";
 
 function serve(handler: RequestHandler) {
   const logger = new MemoryLogger();
@@ -19,23 +19,6 @@ function serve(handler: RequestHandler) {
     return socket;
   };
   return { server, logger, connect };
-}
-
-/** Sends `raw`, waits for `count` responses (bounded), returns them. */
-async function exchange(socket: FakeSocket, raw: string, count = 1) {
-  socket.send(raw);
-  for (let i = 0; i < 200; i++) {
-    try {
-      const rs = splitResponses(socket.text());
-      if (rs.length >= count && (socket.text().endsWith("0\r\n\r\n") || !rs.some((r) => r.headers["transfer-encoding"]))) {
-        return rs;
-      }
-    } catch {
-      // incomplete; keep waiting
-    }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error(`no complete response: ${JSON.stringify(socket.text())}`);
 }
 
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: example.com\r\n${extra}\r\n`;

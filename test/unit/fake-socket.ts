@@ -240,3 +240,20 @@ export function splitResponses(text: string): { head: string; status: number; he
   }
   return out;
 }
+
+/** Sends `raw`, waits for `count` responses (bounded), returns them. */
+export async function exchange(socket: FakeSocket, raw: string, count = 1) {
+  socket.send(raw);
+  for (let i = 0; i < 200; i++) {
+    try {
+      const rs = splitResponses(socket.text());
+      if (rs.length >= count && (socket.text().endsWith("0\r\n\r\n") || !rs.some((r) => r.headers["transfer-encoding"]))) {
+        return rs;
+      }
+    } catch {
+      // incomplete; keep waiting
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  throw new Error(`no complete response: ${JSON.stringify(socket.text())}`);
+}

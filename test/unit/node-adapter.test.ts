@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { buildHandler, detectInterface } from "../../adapters/detect.ts";
 import { ServerCore } from "../../core/server/server.ts";
 import type { RequestHandler } from "../../core/server/types.ts";
-import { FakeSocket, FakeTimers, MemoryLogger, splitResponses } from "./fake-socket.ts";
+import { FakeSocket, FakeTimers, MemoryLogger, exchange } from "./fake-socket.ts";
 
 const nodeStreams = { EventEmitter, Readable };
 
@@ -23,22 +23,6 @@ async function serve(app: unknown, forced: "auto" | "node" = "auto") {
     return socket;
   };
   return { server, logger, connect, description };
-}
-
-async function exchange(socket: FakeSocket, raw: string, count = 1) {
-  socket.send(raw);
-  for (let i = 0; i < 500; i++) {
-    try {
-      const rs = splitResponses(socket.text());
-      if (rs.length >= count && (socket.text().endsWith("0\r\n\r\n") || !rs.some((r) => r.headers["transfer-encoding"]))) {
-        return rs;
-      }
-    } catch {
-      // incomplete
-    }
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  throw new Error(`no complete response: ${JSON.stringify(socket.text())}`);
 }
 
 const GET = (path: string, extra = "") => `GET ${path} HTTP/1.1\r\nHost: example.com\r\n${extra}\r\n`;

@@ -79,7 +79,7 @@ describe("validators", () => {
     [["--header-timeout", "-1"], '--header-timeout: expected a non-negative number, got "-1"'],
     [["--header-timeout", "NaN"], '--header-timeout: expected a non-negative number, got "NaN"'],
     [["--header-map", "keep"], '--header-map: expected one of drop, refuse, dangerous, got "keep"'],
-    [["--interface", "wsgi"], '--interface: expected one of auto, fetch, gateway, got "wsgi"'],
+    [["--interface", "wsgi"], '--interface: expected one of auto, fetch, gateway, node, got "wsgi"'],
     [["--log-level", "loud"], '--log-level: expected one of debug, info, warning, error, critical, got "loud"'],
     [["--reuse-port=maybe"], '--reuse-port: expected true or false, got "maybe"'],
     [["--permit-bare-lf=2"], '--permit-bare-lf: expected true or false, got "2"'],
