@@ -114,7 +114,8 @@ ${resultTables(sections)}
 the same app and scenario in the same run: \`node:http\` for the gateway hello on Node (it has no
 gateway interface, so the closest hand-written equivalent), \`@hono/node-server\` for the fetch and
 Hono apps on Node, \`Deno.serve\` / \`Bun.serve\` on Deno / Bun (for the gateway hello they serve the
-fetch hello, which sends the same bytes). 2-worker rows compare with the runtime's own multi-process
+fetch hello, which sends the same bytes). Express and Fastify apps compare with the same app on the
+runtime's own \`node:http\` (Node's, or Deno's/Bun's compatibility layer; \`app.listen()\`). 2-worker rows compare with the runtime's own multi-process
 (or multi-thread) server: \`node:cluster\`, \`deno serve --parallel\` (DENO_JOBS=2), two \`Bun.serve\`
 processes sharing the port with \`reusePort\`. Deno rows also show their ratio to the
 \`Deno.Conn loop\` (\`bench/apps/serve-deno-conn.js\`): a bare read/write loop with no HTTP work,

@@ -13,14 +13,14 @@ export const USAGE = `usage: npm run bench -- [options]
   --only LIST         comma list; keeps servers matching every given kind of token:
                         runtimes  node,deno,bun,python,nginx
                         kinds     tricorn,native,peer
-                        apps      gateway,fetch,hono,wsgi,static
+                        apps      gateway,fetch,hono,express,fastify,wsgi,static
                         or exact server ids (see --list)
   --rounds N          interleaved rounds per server (default 3, minimum 3)
   --duration S        seconds per measured wrk run (default 5; quick: 2)
   --warmup S          seconds of warm-up per server and scenario before round 1 (default 1)
   --connections N     wrk connections (default 64)
   --no-pipeline       skip the pipelined scenario
-  --no-json           skip the Hono /json scenario
+  --no-json           skip the /json scenario (Hono, Express, Fastify)
   --no-workers        skip the 2-worker runs
   --out DIR           where benchmarks.{md,json,svg} go (default docs)
   --no-build          do not run scripts/build.mjs before benchmarking tricorn on Node
@@ -32,7 +32,7 @@ export const USAGE = `usage: npm run bench -- [options]
 const FILTER_GROUPS = {
   runtime: ["node", "deno", "bun", "python", "nginx"],
   kind: ["tricorn", "native", "peer"],
-  app: ["gateway", "fetch", "hono", "wsgi", "static"],
+  app: ["gateway", "fetch", "hono", "express", "fastify", "wsgi", "static"],
 };
 
 /** Parses argv (without node and script). */

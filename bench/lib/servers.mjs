@@ -13,6 +13,8 @@ export const APPS = {
   gateway: { file: "bench/apps/gateway-hello.js", label: "gateway hello" },
   fetch: { file: "bench/apps/fetch-hello.js", label: "fetch hello" },
   hono: { file: "bench/apps/hono-app.js", label: "Hono app" },
+  express: { file: "bench/apps/express-app.js", label: "Express app" },
+  fastify: { file: "bench/apps/fastify-app.js", label: "Fastify app" },
   wsgi: { file: "bench/apps/wsgi_hello.py", label: "WSGI hello" },
   static: { file: "(nginx.conf)", label: "return 200" },
 };
@@ -79,6 +81,8 @@ export function serverCatalogue(bins) {
     list.push({ ...t("fetch", ["plain"], nativeFetch[rt]), ...ceiling });
     list.push({ ...t("hono", ["plain", "json"], nativeHono[rt]), ...ceiling });
     list.push(t("gateway", ["plain"], `${nativeHello[rt]}-w2`, 2));
+    // Node-style apps (node interface) against the same app on the runtime's node:http.
+    for (const app of ["express", "fastify"]) list.push(t(app, ["plain", "json"], `${rt}-http-${app}`));
     // The same fetch app through the runtime's own HTTP server (docs/architecture.md#engines).
     list.push({
       ...t("fetch", ["plain"], nativeFetch[rt]),
@@ -115,6 +119,24 @@ export function serverCatalogue(bins) {
       baseline: null,
       argv: (port) => [bins.node, "bench/apps/serve-node-hono.mjs", APPS[app].file, String(port)],
     });
+  }
+
+  // Express and Fastify on each runtime's own node:http (Node's, Deno's and Bun's compatibility layers).
+  const runNode = { node: [bins.node], deno: [bins.deno, "run", "-A"], bun: [bins.bun] };
+  for (const rt of ["node", "deno", "bun"]) {
+    for (const app of ["express", "fastify"]) {
+      list.push({
+        id: `${rt}-http-${app}`,
+        name: rt === "node" ? "node:http" : `${RUNTIME_LABEL[rt]} node:http`,
+        runtime: rt,
+        kind: "native",
+        app,
+        workers: 1,
+        scenarios: ["plain", "json"],
+        baseline: null,
+        argv: (port) => [...runNode[rt], "bench/apps/serve-node-app.mjs", APPS[app].file, String(port)],
+      });
+    }
   }
 
   // Deno.serve and Bun.serve.
