@@ -117,6 +117,8 @@ export class ResponseSerializer {
   framing = FRAMING_NONE;
   /** Body length declared by the last head (-1 when not length-delimited). */
   length = -1;
+  /** Body bytes of the last {@link send} (0 when its framing sends none). */
+  sentBodyLength = 0;
   /** Whether the connection must close after the last serialized response. */
   close = false;
 
@@ -192,7 +194,11 @@ export class ResponseSerializer {
       bodyLength = body.length;
     }
     this.writeHead(ctx, status, reason, headers, bodyLength, body !== null);
-    if (this.framing === FRAMING_NONE || bodyLength === 0) return socket.write(this.take());
+    if (this.framing === FRAMING_NONE || bodyLength === 0) {
+      this.sentBodyLength = 0;
+      return socket.write(this.take());
+    }
+    this.sentBodyLength = bodyLength;
     if (bodyLength > COPY_LIMIT) {
       socket.write(this.take());
       return socket.write(bytes!);

@@ -22,6 +22,7 @@ import { RequestParser } from "../http/parser.ts";
 import { reasonPhrase } from "../http/status.ts";
 import type { ResponseContext, ResponseSerializer } from "../http/serializer.ts";
 import type { Timed, TimeoutWheel } from "./timeout-wheel.ts";
+import type { ServerStats } from "./stats.ts";
 import type { HeaderList, ParserEvents, ParserLimits, RequestHead } from "../http/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RequestHandler } from "./types.ts";
@@ -53,6 +54,8 @@ export interface ConnectionServer {
   readonly proxyAllow: AddressMatcher | null;
   /** Receives every finished exchange; null (or absent) when the access log is off. */
   readonly accessLog?: AccessLogger | null;
+  /** Request counters (metrics, `tricorn ctl stats`). */
+  readonly stats: ServerStats;
   /** A request/response cycle completed. */
   requestDone(): void;
   /** The socket of `conn` is gone. */
@@ -99,6 +102,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   readonly logger: Logger;
   /** The server's access log, or null: then nothing is recorded per request. */
   readonly accessLog: AccessLogger | null;
+  private readonly stats: ServerStats;
   private readonly server: ConnectionServer;
   private readonly parser: RequestParser;
   private deadlineKind = NO_DEADLINE;
@@ -128,6 +132,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.serializer = server.serializer;
     this.logger = server.logger;
     this.accessLog = server.accessLog ?? null;
+    this.stats = server.stats;
     this.parser = new RequestParser(server.limits, this);
     this.closeWhenDone = server.draining;
     this.remoteAddress = socket.remoteAddress;
@@ -161,6 +166,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   data(chunk: Uint8Array): void {
     if (this.ending || chunk.length === 0) return;
+    this.stats.receivedBytes += chunk.length;
     if (this.input === null) this.input = chunk;
     else (this.moreInput ??= []).push(chunk);
     this.pump();
@@ -211,7 +217,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   onHead(head: RequestHead): void {
     const ex = (this.exchange = new Exchange(this, head));
-    if (this.accessLog !== null) ex.startTime = this.accessLog.now();
+    ex.startTime = this.stats.now();
     this.messageDone = false;
     this.dispatchPending = true;
     this.deadline = 0; // no timeout while the app runs
@@ -245,6 +251,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     if (this.ending || this.exchange !== null) return;
     if (kind === DEADLINE_HEAD && !this.parser.idle) {
       this.logger.debug("Request head timeout; answering 408");
+      this.stats.rejected(408);
       this.writeErrorAndClose(408);
     } else {
       this.shutdown();
@@ -293,6 +300,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /** The response of `ex` ended (send/end). */
   responseFinished(ex: Exchange): void {
+    this.stats.responded(ex.head.method, ex.status, ex.bodyBytes, ex.startTime);
     if (this.accessLog !== null) this.accessLog.log(ex);
     if (this.exchange !== ex || this.ending) return;
     if (!this.messageDone) {
@@ -308,6 +316,12 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       }
     }
     this.pump();
+  }
+
+  /** The response of `ex` was cut off after its head (counted and logged as sent so far). */
+  responseAborted(ex: Exchange): void {
+    this.stats.responded(ex.head.method, ex.status, ex.bodyBytes, ex.startTime);
+    if (this.accessLog !== null) this.accessLog.log(ex);
   }
 
   /** Closes now, discarding queued output (app error after headers). */
@@ -503,6 +517,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     }
     this.dispatchPending = false;
     this.exchange = null;
+    this.stats.rejected(status);
     this.writeErrorAndClose(status);
   }
 

@@ -16,21 +16,6 @@ import type { IncomingRequest, RequestBody, ResponseWriter } from "./types.ts";
 
 const encoder = new TextEncoder();
 
-/** UTF-8 byte length of `text` (lone surrogates count as U+FFFD, like TextEncoder). */
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      bytes += 2; // surrogate pair: 4 bytes for 2 chars
-      i++;
-    } else bytes += 2;
-  }
-  return bytes;
-}
-
 /**
  * What an exchange needs from the connection it belongs to (implemented by
  * `Connection` in connection.ts; declared here so the two files do not
@@ -64,6 +49,8 @@ export interface ExchangeOwner {
   keepAliveFor(ex: Exchange): boolean;
   /** `ex`'s response is complete: log it, then start the next pipelined request or close. */
   responseFinished(ex: Exchange): void;
+  /** `ex`'s response was cut off after its head: count and log it as sent so far. */
+  responseAborted(ex: Exchange): void;
   /** Resolves once the socket drained after a write returned false. */
   waitDrain(): Promise<void>;
 }
@@ -99,9 +86,9 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   status = 0;
   /** Response headers as the app gave them, once the head was serialized (access log). */
   responseHeaders: HeaderList | null = null;
-  /** Body bytes handed to the socket; counted for `send` only while an access log is on. */
+  /** Body bytes handed to the socket (0 for HEAD, 204, 304). */
   bodyBytes = 0;
-  /** Clock reading when the head was parsed; set only while an access log is on. */
+  /** Clock reading ({@link Timers.now}) when the head was parsed. */
   startTime = 0;
 
   private readonly conn: ExchangeOwner;
@@ -160,9 +147,7 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.finished = true;
     this.status = status;
     this.responseHeaders = headers;
-    if (conn.accessLog !== null && body !== null && serializer.framing !== FRAMING_NONE) {
-      this.bodyBytes = typeof body === "string" ? utf8Length(body) : body.length;
-    }
+    this.bodyBytes = serializer.sentBodyLength;
     this.closeAfter = serializer.close;
     if (!ok) conn.writeBlocked = true;
     conn.responseFinished(this);
@@ -243,8 +228,7 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.aborted = true;
     this.finished = true;
     this.pendingHead = null;
-    const accessLog = this.conn.accessLog;
-    if (unfinished && accessLog !== null) accessLog.log(this);
+    if (unfinished) this.conn.responseAborted(this);
     this.conn.destroy();
   }
 

@@ -18,6 +18,7 @@ import { DateCache } from "../http/date.ts";
 import { ResponseSerializer } from "../http/serializer.ts";
 import { DEFAULT_TICK_MS, TimeoutWheel } from "./timeout-wheel.ts";
 import { compileAllowList, type AddressMatcher } from "../net/ip-match.ts";
+import { ServerStats } from "./stats.ts";
 import type { ConnectionAcceptor, Socket, SocketHandlers } from "../runtime/socket.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ParserLimits } from "../http/types.ts";
@@ -104,6 +105,8 @@ export class ServerCore implements ConnectionServer {
   draining = false;
   /** Receives every finished exchange, or null when the access log is off. */
   readonly accessLog: AccessLogger | null;
+  /** Request counters (metrics, `tricorn ctl stats`). */
+  readonly stats: ServerStats;
 
   private readonly live = new Set<Connection>();
   private served = 0;
@@ -132,6 +135,7 @@ export class ServerCore implements ConnectionServer {
     this.logger = init.logger;
     this.onRequestDone = init.onRequestDone;
     this.accessLog = init.accessLog ?? null;
+    this.stats = new ServerStats(() => init.timers.now());
     this.limits = options.limits;
     this.keepaliveMs = options.keepalive * 1000;
     this.headerTimeoutMs = options.headerTimeout * 1000;
@@ -147,6 +151,13 @@ export class ServerCore implements ConnectionServer {
   /** Open connections. */
   get connections(): number {
     return this.live.size;
+  }
+
+  /** Requests being handled now (head parsed, response not finished or body not fully read). */
+  get inFlight(): number {
+    let n = 0;
+    for (const conn of this.live) if (conn.exchange !== null) n++;
+    return n;
   }
 
   /** Requests completed so far (response ended and request fully read). */
