@@ -3,7 +3,10 @@
  * configuration re-read on HUP, server hooks, and what hooks see of a worker.
  */
 import { HOOK_NAMES } from "../config/config-file.ts";
+import type { WorkerStats } from "./ipc.ts";
 import type { MasterSignal, ProcessManager, WorkerProcess } from "./process.ts";
+import type { ExitReason, StartReason } from "./worker-events.ts";
+import type { ArbiterStatus } from "./status.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TimerHandle, Timers } from "../runtime/timers.ts";
 
@@ -31,6 +34,10 @@ export interface ArbiterView {
   workers(): WorkerInfo[];
   /** Act as on delivery of `sig` (HUP reloads, TTIN adds a worker, TERM stops, …). */
   signal(sig: MasterSignal): void;
+  /** Master and workers as `tricorn ctl status` shows them. */
+  status(): ArbiterStatus;
+  /** `tricorn ctl` from a hook: `await server.ctl("stats")` answers as the control socket does. */
+  ctl(command: string | readonly string[]): Promise<unknown>;
 }
 
 /**
@@ -67,7 +74,28 @@ export interface ArbiterConfig {
   gracefulTimeout: number;
   /** Where to write the master's pid, or null. */
   pidfile: string | null;
+  /**
+   * Seconds between a TERM/INT (or `ctl stop`) and stopping the workers:
+   * readiness turns 503 at once, listeners keep serving until then (a load
+   * balancer stops sending first). 0 or absent: stop at once.
+   */
+  drainDelay?: number;
   hooks?: ArbiterHooks;
+}
+
+/**
+ * Things that happened in the arbiter, for the master's counters
+ * (core/arbiter/registry.ts). Called synchronously; must not throw.
+ */
+export interface ArbiterEvents {
+  /** A worker process was spawned. */
+  workerStarted?(worker: WorkerInfo, reason: StartReason): void;
+  /** A worker exited; `stats` is the last it reported (null if none). */
+  workerExited?(worker: WorkerInfo, reason: ExitReason, stats: WorkerStats | null): void;
+  /** A reload (HUP) began. */
+  reloadStarted?(): void;
+  /** A stop began: readiness is over (before the drain delay, if any). */
+  drainStarted?(): void;
 }
 
 /** Internal delays, overridable for tests. All in milliseconds. */
@@ -96,6 +124,8 @@ export interface ArbiterOptions {
   reloadConfig?: () => ArbiterConfig | Promise<ArbiterConfig>;
   /** Reopen the master's log files (USR1, HUP). */
   reopenLogs?: () => void;
+  /** Observers of worker starts/exits, reloads and the drain (metrics). */
+  events?: ArbiterEvents;
   /** Extra environment for every worker. */
   workerEnv?: Record<string, string>;
   tuning?: ArbiterTuning;
@@ -130,6 +160,12 @@ export interface WorkerRecord {
   exited: boolean;
   bootError: string | null;
   killTimer: TimerHandle | null;
+  /** {@link Timers.now} at spawn. */
+  readonly startedAt: number;
+  /** Why it was started, with the worker it replaces (`replace: worker 3 (pid 42): timeout`). */
+  readonly startedBecause: string;
+  /** Counters from its last heartbeat, or null before the first one. */
+  stats: WorkerStats | null;
 }
 
 /** The public view of a worker record (hooks, `workers()`). */

@@ -19,13 +19,15 @@
  * {@link ProcessManager} and {@link Timers}, so tests drive it with fakes.
  */
 import { describeFileFailure } from "../net/bind.ts";
-import { WORKER_BOOT_ERROR, type WorkerMessage } from "./ipc.ts";
+import { WORKER_BOOT_ERROR, type WorkerMessage, type WorkerStats } from "./ipc.ts";
 import { WORKER_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
 import { MASTER_SIGNALS, type MasterSignal, type ProcessManager, type WorkerProcess } from "./process.ts";
 import type { ArbiterConfig, ArbiterHooks, ArbiterOptions, ArbiterTuning, ArbiterView, WorkerInfo } from "./arbiter-types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TimerHandle, Timers } from "../runtime/timers.ts";
 import { info, messageOf, type WorkerRecord } from "./arbiter-types.ts";
+import { workerStatus, type ArbiterStatus } from "./status.ts";
+import { describeExit, exitReason, type StartReason } from "./worker-events.ts";
 
 type State = "idle" | "running" | "stopping" | "done";
 
@@ -55,6 +57,11 @@ export class Arbiter implements ArbiterView {
   private reloading: { from: number; to: number } | null = null;
   private reloadQueued = false;
   private ready = false;
+  /** A stop was requested and waits out `drainDelay` (readiness is over). */
+  private draining = false;
+  private drainTimer: TimerHandle | null = null;
+  /** Why the next spawns happen: exits of workers that are to be replaced, oldest first. */
+  private replacing: string[] = [];
   private crashTimes: number[] = [];
   private nextSpawnAt = 0;
   private respawnTimer: TimerHandle | null = null;
@@ -103,6 +110,46 @@ export class Arbiter implements ArbiterView {
   }
 
   /**
+   * `tricorn ctl` for hooks: `await server.ctl("stats")` answers as the
+   * control socket does (set up by the master, core/arbiter/operations.ts).
+   */
+  ctl: (command: string | readonly string[]) => Promise<unknown> = async () => {
+    throw new Error("ctl is available in the master once it runs");
+  };
+
+  /** Master and workers as `tricorn ctl status` shows them (core/arbiter/status.ts). */
+  status(): ArbiterStatus {
+    const now = this.timers.now();
+    return {
+      pid: this.pid,
+      state: this.draining ? "draining" : this.state,
+      ready: this.ready && this.state === "running" && !this.draining,
+      targetWorkers: this.numWorkers,
+      generation: this.currentGen,
+      workers: [...this.records.values()].map((w) => workerStatus(w, now)),
+    };
+  }
+
+  /** The latest counters of every live worker (null before its first report). */
+  liveStats(): (WorkerStats | null)[] {
+    return [...this.records.values()].map((w) => w.stats);
+  }
+
+  /**
+   * Change the number of workers by `delta` (`ctl workers add/remove`, like
+   * TTIN/TTOU); returns the new target. Throws an Error with a one-line
+   * message when it cannot (below 1 worker, workers cannot share the binds, not running).
+   */
+  scale(delta: number): number {
+    if (this.state !== "running" || this.draining) throw new Error("the server is stopping");
+    const next = this.config.workers + delta;
+    if (next < 1) throw new Error(`cannot go below 1 worker (${this.config.workers} now)`);
+    if (delta > 0 && this.processes.sharing === "none") throw new Error("workers cannot share these addresses here, so only one runs");
+    this.setWorkers(next);
+    return next;
+  }
+
+  /**
    * Start the workers and manage them until a stop signal (or a boot
    * failure). Resolves with the exit code for the entry point to exit with:
    * 0 after a stop, 3 when a worker failed to boot, 1 when the pidfile
@@ -146,6 +193,9 @@ export class Arbiter implements ArbiterView {
     switch (sig) {
       case "SIGTERM":
       case "SIGINT":
+        if (this.beginDrain()) return;
+        this.stop(this.state !== "stopping");
+        return;
       case "SIGQUIT":
         this.stop(this.state !== "stopping");
         return;
@@ -181,6 +231,9 @@ export class Arbiter implements ArbiterView {
       if (!graceful && !this.immediate) this.killAll();
       return;
     }
+    if (!this.draining) this.options.events?.drainStarted?.();
+    this.draining = false;
+    this.clearTimer("drainTimer");
     this.state = "stopping";
     this.options.lifecycle?.stopping?.();
     this.exitCode = exitCode;
@@ -194,6 +247,24 @@ export class Arbiter implements ArbiterView {
       for (const w of this.records.values()) this.stopWorker(w);
     }
     if (this.records.size === 0) void this.finish();
+  }
+
+  /**
+   * First TERM/INT with a `drainDelay`: readiness ends now (`drainStarted`),
+   * the workers keep serving for `drainDelay` seconds, then stop gracefully.
+   * A second TERM/INT during the delay stops at once. False: no delay applies.
+   */
+  private beginDrain(): boolean {
+    const delay = this.config.drainDelay ?? 0;
+    if (this.state !== "running" || this.draining || delay <= 0) return false;
+    this.draining = true;
+    this.options.events?.drainStarted?.();
+    this.logger.info(`Draining: readiness is off; stopping the workers in ${delay} s`);
+    this.drainTimer = this.timers.setTimeout(() => {
+      this.drainTimer = null;
+      this.stop(true);
+    }, delay * 1000);
+    return true;
   }
 
   /* ---------------------------------------------------------------- */
@@ -281,7 +352,11 @@ export class Arbiter implements ArbiterView {
       }
       return false;
     }
+    const reason: StartReason = !this.ready ? "start" : this.reloading !== null ? "reload" : this.replacing.length > 0 ? "replace" : "scale_up";
     const w: WorkerRecord = {
+      startedAt: this.timers.now(),
+      startedBecause: reason === "replace" ? `replace: ${this.replacing.shift()}` : reason,
+      stats: null,
       id,
       proc,
       pid: proc.pid,
@@ -298,6 +373,7 @@ export class Arbiter implements ArbiterView {
     };
     this.records.set(id, w);
     this.logger.info(`Booting worker with pid: ${w.pid}`);
+    this.options.events?.workerStarted?.(info(w), reason);
     proc.onMessage((message) => this.onWorkerMessage(w, message));
     proc.onExit((code, signal) => this.onWorkerExit(w, code, signal));
     void this.callHook("post_fork", [this, info(w)]);
@@ -359,6 +435,7 @@ export class Arbiter implements ArbiterView {
     w.lastBeat = this.timers.now();
     switch (message.type) {
       case "heartbeat":
+        if (message.stats !== undefined) w.stats = message.stats;
         return;
       case "booted":
         if (!w.booted) {
@@ -373,6 +450,7 @@ export class Arbiter implements ArbiterView {
       case "retire":
         if (this.state !== "running" || w.retiring || w.stopping || w.gen !== this.currentGen) return;
         w.retiring = true;
+        this.replacing.push(`worker ${w.id} (pid ${w.pid}): max_requests`);
         this.logger.info(`Worker (pid:${w.pid}) served ${message.requests} requests (max_requests); starting its replacement`);
         this.manage();
         return;
@@ -389,6 +467,9 @@ export class Arbiter implements ArbiterView {
 
     const bootFailed = !w.booted && !w.stopping && !w.aborted && w.gen === this.currentGen && this.state === "running";
     if (!bootFailed) this.logExit(w, code, signal);
+    const stopping = this.state === "stopping";
+    const reason = exitReason({ ...w, outdated: w.gen !== this.currentGen, masterStopping: stopping, code, signal });
+    this.options.events?.workerExited?.(info(w), reason, w.stats);
     void this.callHook("worker_exit", [this, info(w)]);
 
     if (this.state === "stopping") {
@@ -407,6 +488,9 @@ export class Arbiter implements ArbiterView {
       }
     } else if (!w.stopping && !w.retiring && w.gen === this.currentGen) {
       this.recordCrash();
+    }
+    if ((!w.stopping || w.aborted) && !w.retiring && w.gen === this.currentGen && this.replacing.push(describeExit(w.id, w.pid, reason, code, signal)) > 100) {
+      this.replacing.shift();
     }
     this.manage();
   }
@@ -476,6 +560,7 @@ export class Arbiter implements ArbiterView {
     }
     this.logger.info("Hang up: Master");
     this.options.lifecycle?.reloading?.();
+    this.options.events?.reloadStarted?.();
     const from = this.currentGen;
     this.reloading = { from, to: -1 };
     if (this.options.reloadConfig) {
@@ -546,7 +631,7 @@ export class Arbiter implements ArbiterView {
     this.tickTimer = this.timers.setInterval(() => this.checkHeartbeats(), tick);
   }
 
-  private clearTimer(name: "tickTimer" | "respawnTimer" | "killWaitTimer"): void {
+  private clearTimer(name: "tickTimer" | "respawnTimer" | "killWaitTimer" | "drainTimer"): void {
     const handle = this[name];
     if (handle === null) return;
     if (name === "tickTimer") this.timers.clearInterval(handle);
@@ -560,6 +645,7 @@ export class Arbiter implements ArbiterView {
     this.clearTimer("tickTimer");
     this.clearTimer("respawnTimer");
     this.clearTimer("killWaitTimer");
+    this.clearTimer("drainTimer");
     for (const w of this.records.values()) {
       if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
     }

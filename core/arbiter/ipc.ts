@@ -9,6 +9,22 @@
  * even before it has set up its message listener, and needs no cooperation.
  */
 
+import { isStatsCounters, type StatsCounters } from "../server/stats.ts";
+
+/** What a worker reports about itself with each heartbeat (`tricorn ctl status`, metrics). */
+export interface WorkerStats {
+  /** Requests completed since the worker started. */
+  served: number;
+  /** Requests being handled now (-1: the engine cannot tell). */
+  inFlight: number;
+  /** Open client connections (-1: the engine cannot tell). */
+  connections: number;
+  /** Resident set size in bytes (-1: unknown). */
+  rss: number;
+  /** Request counters of the core engine (null with `--engine native`). */
+  counters: StatsCounters | null;
+}
+
 /** Master → worker. */
 export type MasterMessage =
   /** Reopen log files (the master got SIGUSR1). */
@@ -16,8 +32,11 @@ export type MasterMessage =
 
 /** Worker → master. */
 export type WorkerMessage =
-  /** "My event loop is alive." Sent at least every `timeout / 2` seconds. */
-  | { type: "heartbeat" }
+  /**
+   * "My event loop is alive." Sent at least every `timeout / 2` seconds (and
+   * every second at most), with the worker's counters once it serves.
+   */
+  | { type: "heartbeat"; stats?: WorkerStats }
   /** The app is loaded and the worker listens on every bind. */
   | { type: "booted" }
   /** Loading the app or binding failed; the worker exits with {@link WORKER_BOOT_ERROR} next. */
@@ -34,6 +53,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
   const msg = value as Record<string, unknown>;
   switch (msg.type) {
     case "heartbeat":
+      return msg.stats === undefined || isWorkerStats(msg.stats);
     case "booted":
       return true;
     case "boot-error":
@@ -43,6 +63,18 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     default:
       return false;
   }
+}
+
+function isWorkerStats(value: unknown): value is WorkerStats {
+  if (typeof value !== "object" || value === null) return false;
+  const s = value as Record<string, unknown>;
+  return (
+    typeof s.served === "number" &&
+    typeof s.inFlight === "number" &&
+    typeof s.connections === "number" &&
+    typeof s.rss === "number" &&
+    (s.counters === null || isStatsCounters(s.counters))
+  );
 }
 
 /** True when `value` is a well-formed {@link MasterMessage}. */

@@ -10,6 +10,7 @@
  * worker after `timeout` seconds.
  */
 import { WORKER_BOOT_ERROR } from "./ipc.ts";
+import type { WorkerMessage, WorkerStats } from "./ipc.ts";
 import { describeError, errorMessage } from "../log/logger.ts";
 import type { WorkerHost } from "./process.ts";
 import type { Logger } from "../log/logger.ts";
@@ -37,12 +38,16 @@ export interface ServingWorker {
   shutdown(): Promise<void>;
   /** Reopen log files (SIGUSR1 on the master). */
   reopenLogs?(): void;
+  /** The worker's counters, sent with every heartbeat (and once more on exit). */
+  stats?(): WorkerStats;
 }
 
 /** Handed to the `boot` function. */
 export interface WorkerBootContext {
   /** Call once per finished request: counts towards `max_requests`. */
   requestDone(): void;
+  /** Requests finished so far (the calls to {@link requestDone}). */
+  served(): number;
 }
 
 /** Everything {@link runWorker} needs. */
@@ -110,7 +115,7 @@ class WorkerControl {
   private async boot(): Promise<void> {
     let serving: ServingWorker;
     try {
-      serving = await this.o.boot({ requestDone: () => this.requestDone() });
+      serving = await this.o.boot({ requestDone: () => this.requestDone(), served: () => this.requests });
     } catch (error) {
       if (this.state === "done") return;
       this.o.logger.debug(`Boot failure detail: ${describeError(error)}`);
@@ -187,15 +192,30 @@ class WorkerControl {
         this.masterGone();
         return;
       }
-      if (timeout > 0) this.o.host.send({ type: "heartbeat" });
+      const beat = this.heartbeat();
+      if (timeout > 0 || beat.stats !== undefined) this.o.host.send(beat);
     };
     tick();
     this.tickTimer = this.o.timers.setInterval(tick, period);
   }
 
+  /** A heartbeat message, with the counters once serving (a failing counter read is logged, never fatal). */
+  private heartbeat(): WorkerMessage & { type: "heartbeat" } {
+    const serving = this.serving;
+    if (serving === null || serving.stats === undefined) return { type: "heartbeat" };
+    try {
+      return { type: "heartbeat", stats: serving.stats() };
+    } catch (error) {
+      this.o.logger.debug(`Cannot read the worker's counters: ${errorMessage(error)}`);
+      return { type: "heartbeat" };
+    }
+  }
+
   private finish(code: number): void {
     if (this.state === "done") return;
     this.state = "done";
+    // Final counters, so the master's totals include the requests since the last heartbeat.
+    if (this.serving?.stats !== undefined) this.o.host.send(this.heartbeat());
     if (this.tickTimer !== null) this.o.timers.clearInterval(this.tickTimer);
     if (this.graceTimer !== null) this.o.timers.clearTimeout(this.graceTimer);
     // A worker that never booted has nothing to announce: the master reports why in one line.
