@@ -9,10 +9,12 @@ import type { ArbiterConfig, ArbiterHooks, ArbiterView } from "./arbiter-types.t
 import { parseCommandLine } from "../config/cli.ts";
 import { WORKER_BINDS_ENV } from "../config/worker-env.ts";
 import type { ProcessLayer } from "./process.ts";
+import { OperationsError, startOperations } from "./operations.ts";
+import { MasterRegistry } from "./registry.ts";
 import type { Platform } from "../runtime/platform.ts";
-import { EXIT_USAGE, StartupError } from "../config/errors.ts";
+import { EXIT_FAILURE, EXIT_USAGE, StartupError } from "../config/errors.ts";
 import { listenAll, type ListenRuntime } from "../server/listen.ts";
-import type { Settings } from "../config/settings.ts";
+import { SETTINGS, type Settings } from "../config/settings.ts";
 import type { BindAddress } from "../net/bind.ts";
 import type { ConnectionAcceptor, SocketHandlers } from "../runtime/socket.ts";
 import type { Logger } from "../log/logger.ts";
@@ -66,6 +68,7 @@ export function arbiterConfig(settings: Settings, hooks?: ArbiterHooks): Arbiter
     timeout: settings.timeout,
     gracefulTimeout: settings.graceful_timeout,
     pidfile: settings.pidfile,
+    drainDelay: settings.drain_delay,
     hooks,
   };
 }
@@ -157,7 +160,9 @@ export async function runMaster(
   if (credentials !== null) log.info(`Workers run as ${credentials.userLabel}, group ${credentials.groupLabel}`);
   // An app that takes long to boot still gets its log lines shown.
   const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
+  const registry = new MasterRegistry();
   const arbiter = new Arbiter({
+    events: registry,
     processes: layer.createProcessManager(probed.binds, credentials ?? undefined),
     timers: rt.timers,
     logger: log,
@@ -180,6 +185,25 @@ export async function runMaster(
       stopping: () => notifier?.stopping(),
     },
   });
+  let operations;
+  try {
+    operations = await startOperations(arbiter, registry, {
+      listen: rt.listen,
+      chmod: (path, mode) => rt.chmod(path, mode),
+      timers: rt.timers,
+      logger: log,
+      controlSocket: settings.control_socket,
+      controlSocketIsDefault: settings.control_socket === SETTINGS.control_socket.default,
+      metricsBind: settings.metrics_bind,
+    });
+  } catch (error) {
+    if (!(error instanceof OperationsError)) throw error;
+    rt.timers.clearTimeout(releaseTimer);
+    log.discard();
+    rt.writeStderr(`tricorn: ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+  if (operations.metricsUrl !== null) log.info(`Metrics at: ${operations.metricsUrl}/metrics (pid ${rt.pid})`);
   const running = arbiter.run();
   const stopRunning = options.onRunning?.(arbiter);
   const stopWatching = launchedByNpm(rt.env)
@@ -191,6 +215,7 @@ export async function runMaster(
   const code = await running;
   stopWatching?.();
   stopRunning?.();
+  await operations.close();
   rt.timers.clearTimeout(releaseTimer);
   if (arbiter.startupFailure !== null) {
     log.discard();

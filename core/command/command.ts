@@ -35,12 +35,14 @@ import { SettingError } from "../config/settings.ts";
 import type { Settings } from "../config/settings.ts";
 import { VERSION } from "../config/version.ts";
 import { resolveAutoWorkers } from "../config/workers-auto.ts";
+import { runCtl } from "./ctl.ts";
 
 /**
  * Run the command; resolves with the exit code. Start-up errors are printed
  * as one `tricorn: …` line, never a stack trace.
  */
 export async function runCli(rt: Runtime): Promise<number> {
+  if (rt.args[0] === "ctl") return runCtl(rt, rt.args.slice(1));
   let command: ResolvedCommand;
   try {
     command = await resolveCommand(rt);

@@ -8,9 +8,12 @@
 import type { MasterRuntime } from "../arbiter/master.ts";
 import type { ProcessLayer } from "../arbiter/process.ts";
 import type { WorkerRuntime } from "../worker/serving.ts";
+import type { UnixRequestFn } from "../runtime/unix-request.ts";
 
 /** Everything the command needs from a runtime. */
 export interface Runtime extends MasterRuntime, WorkerRuntime {
   /** Spawning and supervising worker processes (arbiter) and the worker side of its IPC. */
   readonly processes: ProcessLayer;
+  /** One request/response over a unix socket: the `tricorn ctl` client. */
+  unixRequest: UnixRequestFn;
 }

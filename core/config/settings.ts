@@ -49,6 +49,7 @@ const SOCKET = "Server socket";
 const WORKER = "Worker processes";
 const SECURITY = "Security";
 const MECHANICS = "Server mechanics";
+const OPERATIONS = "Control, metrics and health";
 const SSL = "SSL";
 const LOGGING = "Logging";
 const DEBUGGING = "Debugging";
@@ -95,6 +96,13 @@ function octalMask(o: { flags: readonly string[]; env: readonly string[]; doc: s
     },
     showDefault: (value) => (value === null ? "(none)" : value.toString(8).padStart(3, "0")),
   };
+}
+
+/** `--metrics-bind`: a TCP address (`HOST:PORT`, `[IPv6]:PORT`). */
+function parseMetricsBind(raw: string): string {
+  const bind = parseBindItem(raw);
+  if (bind.kind !== "tcp") throw new InvalidValue(`expected HOST:PORT (a TCP address), got ${JSON.stringify(raw)}`);
+  return formatBind(bind);
 }
 
 /** A file name (non-empty, no NUL). */
@@ -375,6 +383,34 @@ export const SETTINGS = {
     doc: "Octal mask for the unix sockets tricorn creates: mode 0777 minus these bits (007: owner and group only). Default: as the process umask makes them.",
     section: MECHANICS,
   }),
+  control_socket: string({
+    flags: ["--control-socket"],
+    env: ["TRICORN_CONTROL_SOCKET"],
+    default: "tricorn.ctl",
+    allowEmpty: true,
+    metavar: "PATH",
+    doc: 'Unix socket (mode 0600) on which the master answers `tricorn ctl` (relative to the working directory; "" = none). A default path that cannot be used is a warning; a path you chose is an error.',
+    section: OPERATIONS,
+  }),
+  metrics_bind: {
+    ...string({
+      flags: ["--metrics-bind"],
+      env: ["TRICORN_METRICS_BIND"],
+      default: null,
+      metavar: "HOST:PORT",
+      doc: "Serve GET /metrics (Prometheus), /healthz and /readyz from the master on this TCP address (default: off). Never reaches the app.",
+      section: OPERATIONS,
+    }),
+    parse: parseMetricsBind,
+  },
+  drain_delay: float({
+    flags: ["--drain-delay"],
+    env: ["TRICORN_DRAIN_DELAY"],
+    default: 0,
+    metavar: "SECONDS",
+    doc: "On TERM/INT (or `ctl stop`): answer 503 on /readyz at once, keep serving this many seconds so load balancers stop sending, then stop the workers gracefully.",
+    section: OPERATIONS,
+  }),
   raw_env: list({
     flags: ["-e", "--env"],
     default: [],
@@ -484,7 +520,7 @@ export type SettingName = keyof typeof SETTINGS;
 export type Settings = { -readonly [K in SettingName]: ValueOf<(typeof SETTINGS)[K]> };
 
 /** Sections in `--help` order. */
-export const SECTIONS: readonly string[] = [CONFIG, SOCKET, WORKER, SECURITY, MECHANICS, SSL, LOGGING, DEBUGGING, INFO];
+export const SECTIONS: readonly string[] = [CONFIG, SOCKET, WORKER, SECURITY, MECHANICS, OPERATIONS, SSL, LOGGING, DEBUGGING, INFO];
 
 /** All settings as `[name, definition]` pairs in declaration order. */
 export const SETTING_ENTRIES = Object.entries(SETTINGS) as [SettingName, SettingDef<unknown>][];

@@ -85,6 +85,8 @@ export interface Platform {
   writeFile(path: string, text: string): void;
   /** Remove a file; missing files are fine. */
   removeFile(path: string): void;
+  /** Resident set size of this process in bytes (-1 when the runtime cannot tell). */
+  residentMemory(): number;
   /** Call `handler` on every delivery of `signal`. */
   onSignal(signal: SignalName, handler: () => void): void;
   /** End the process. */

@@ -52,7 +52,18 @@ export async function runWorkerProcess(
         multiprocess: settings.workers > 1,
         accessLog: logs.accessLog,
       });
-      return { shutdown: () => process.shutdown(), reopenLogs: logs.reopenLogs };
+      const server = process.server;
+      return {
+        shutdown: () => process.shutdown(),
+        reopenLogs: logs.reopenLogs,
+        stats: () => ({
+          served: context.served(),
+          inFlight: server?.inFlight ?? -1,
+          connections: server?.connections ?? -1,
+          rss: rt.residentMemory(),
+          counters: server?.stats.snapshot() ?? null,
+        }),
+      };
     },
   });
 }

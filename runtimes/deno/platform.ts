@@ -48,6 +48,7 @@ export const platform: Platform = {
   // Deno dispatches `unload` on a normal end and on Deno.exit().
   onExit: (handler) => globalThis.addEventListener("unload", handler),
   writeFile: (path, text) => Deno.writeTextFileSync(path, text),
+  residentMemory: () => Deno.memoryUsage().rss,
   removeFile(path) {
     try {
       Deno.removeSync(path);

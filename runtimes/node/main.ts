@@ -13,6 +13,7 @@ import { serveNative } from "./native.ts";
 import { LightResponse } from "../../adapters/light-response.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
+import { unixRequest } from "./unix-request.ts";
 
 // Node's own latin1 decoder is about twice as fast as the portable paths for header values.
 setLatin1Decoder((bytes, start, end) => Buffer.prototype.latin1Slice.call(bytes, start, end));
@@ -21,4 +22,4 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer, nodeStreams: { EventEmitter, Readable } });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });

@@ -38,6 +38,7 @@ export const platform: Platform = {
   onExit: (handler) => void process.on("exit", handler),
   writeFile: (path, text) => fs.writeFileSync(path, text),
   removeFile: (path) => fs.rmSync(path, { force: true }),
+  residentMemory: () => process.memoryUsage.rss(),
   onSignal: (signal, handler) => void process.on(signal, handler),
   exit: (code) => process.exit(code),
   notifyServiceManager,

@@ -11,6 +11,7 @@
  * Node runs dist/node.js, built once per test process with scripts/build.mjs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach } from "vitest";
@@ -104,6 +105,18 @@ interface Spawned {
   waitForStderr(test: RegExp, ms: number): Promise<RegExpExecArray>;
 }
 
+let controlSockets = 0;
+
+/**
+ * A control socket path of its own for a server started in the repository
+ * root, so parallel tests do not share `./tricorn.ctl` (tests of the default
+ * path run in a directory of their own, or set TRICORN_CONTROL_SOCKET).
+ */
+function controlSocketEnv(args: readonly string[], env: Record<string, string> | undefined, cwd: string): Record<string, string> {
+  if (cwd !== ROOT || env?.TRICORN_CONTROL_SOCKET !== undefined || args.some((arg) => arg.startsWith("--control-socket"))) return {};
+  return { TRICORN_CONTROL_SOCKET: path.join(os.tmpdir(), `tricorn-test-${process.pid}-${++controlSockets}.ctl`) };
+}
+
 function spawnTricorn(
   runtime: RuntimeName,
   args: readonly string[],
@@ -117,7 +130,7 @@ function spawnTricorn(
   const child = spawn(command!, argv, {
     cwd,
     detached,
-    env: { ...process.env, NO_COLOR: "1", ...env },
+    env: { ...process.env, NO_COLOR: "1", ...controlSocketEnv(args, env, cwd), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   live.add(child);

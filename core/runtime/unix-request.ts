@@ -1,0 +1,18 @@
+/**
+ * The client half of the master's control socket, as a runtime provides it
+ * (`runtimes/<rt>/unix-request.ts`): connect to a unix socket, send one
+ * request, read until the peer closes, all within a time limit.
+ */
+
+/** Thrown (rejected) by a {@link UnixRequestFn} whose peer did not answer in time. */
+export class UnixRequestTimeout extends Error {
+  override name = "UnixRequestTimeout";
+}
+
+/**
+ * Connect to the unix socket at `path`, write `request`, and resolve with
+ * every byte received until the peer closes. Rejects with the runtime's
+ * error (its `code`/`name` says ENOENT, ECONNREFUSED, EACCES, …) or, after
+ * `timeoutMs`, with {@link UnixRequestTimeout} (the connection is closed).
+ */
+export type UnixRequestFn = (path: string, request: Uint8Array, timeoutMs: number) => Promise<Uint8Array>;
