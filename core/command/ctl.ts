@@ -13,7 +13,7 @@ import type { ArbiterStatus } from "../arbiter/status.ts";
 import type { ServerTotals } from "../arbiter/registry.ts";
 import { STATUS_CLASSES, COUNTED_METHODS } from "../server/stats.ts";
 import { SETTINGS } from "../config/settings.ts";
-import { UnixRequestTimeout, type UnixRequestFn } from "../runtime/unix-request.ts";
+import { UNIX_REQUEST_TIMEOUT, type UnixRequestFn } from "../runtime/unix-request.ts";
 
 /** Default bound on waiting for the master's answer. */
 export const CTL_DEFAULT_TIMEOUT_S = 10;
@@ -51,7 +51,7 @@ function codeOf(error: unknown): string {
 /** One line saying why the control socket at `path` could not be asked, and what to do. */
 function unreachable(path: string, error: unknown): CtlError {
   const code = codeOf(error);
-  if (error instanceof UnixRequestTimeout) return new CtlError(`no answer from the control socket ${path}: ${error.message}`);
+  if (code === UNIX_REQUEST_TIMEOUT) return new CtlError(`no answer from the control socket ${path}: ${(error as Error).message}`);
   if (code === "ENOENT" || code === "NotFound") {
     return new CtlError(`no control socket at ${path}; is tricorn running here? pass the server's --control-socket PATH`);
   }

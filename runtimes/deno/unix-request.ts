@@ -1,5 +1,5 @@
 /** {@link UnixRequestFn} on Deno (`Deno.connect` over a unix socket): the `tricorn ctl` client's connection. */
-import { UnixRequestTimeout, type UnixRequestFn } from "../../core/runtime/unix-request.ts";
+import { UNIX_REQUEST_TIMEOUT, type UnixRequestFn } from "../../core/runtime/unix-request.ts";
 
 /** One request/response exchange over a unix socket (see {@link UnixRequestFn}). */
 export const unixRequest: UnixRequestFn = async (path, request, timeoutMs) => {
@@ -33,7 +33,7 @@ export const unixRequest: UnixRequestFn = async (path, request, timeoutMs) => {
     }
     return out;
   } catch (error) {
-    if (timedOut) throw new UnixRequestTimeout(`no answer within ${timeoutMs} ms`);
+    if (timedOut) throw Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: UNIX_REQUEST_TIMEOUT });
     throw error;
   } finally {
     clearTimeout(timer);

@@ -1,6 +1,6 @@
 /** {@link UnixRequestFn} on Node (node:net): the `tricorn ctl` client's connection. */
 import net from "node:net";
-import { UnixRequestTimeout, type UnixRequestFn } from "../../core/runtime/unix-request.ts";
+import { UNIX_REQUEST_TIMEOUT, type UnixRequestFn } from "../../core/runtime/unix-request.ts";
 
 /** One request/response exchange over a unix socket (see {@link UnixRequestFn}). */
 export const unixRequest: UnixRequestFn = (path, request, timeoutMs) =>
@@ -9,7 +9,7 @@ export const unixRequest: UnixRequestFn = (path, request, timeoutMs) =>
     const socket = net.connect({ path });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new UnixRequestTimeout(`no answer within ${timeoutMs} ms`));
+      reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: UNIX_REQUEST_TIMEOUT }));
     }, timeoutMs);
     socket.once("connect", () => socket.write(request));
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
