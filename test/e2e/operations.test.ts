@@ -95,6 +95,8 @@ async function scriptCtl(runtime: RuntimeName, socket: string, command: string):
 }
 
 const promtool = spawnSync("promtool", ["--version"]).status === 0;
+/** The last scrape of the first test, per runtime, for the promtool check. */
+const scraped = new Map<RuntimeName, string>();
 
 describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
   test("ctl and metrics: status, stats, counts against the requests sent, scaling, reload, stop", async () => {
@@ -141,11 +143,7 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(sample(text, "tricorn_workers")).toBe(2);
     expect(sample(text, 'tricorn_worker_starts_total{reason="start"}')).toBe(2);
     expect(sample(text, "tricorn_ready")).toBe(1);
-    if (promtool) {
-      const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
-      expect(check.stdout + check.stderr).toBe("");
-      expect(check.status).toBe(0);
-    }
+    scraped.set(runtime, text);
 
     const status = (await ctlJson(runtime, socket, ["status"])) as { pid: number; workers: Record<string, unknown>[] };
     expect(status.pid).toBe(server.pid);
@@ -182,6 +180,14 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(await server.exited).toEqual({ code: 0, signal: null });
     expect(fs.existsSync(socket)).toBe(false);
   }, 120_000);
+
+  test.skipIf(!promtool)(`promtool check metrics accepts the scrape${promtool ? "" : " (skipped: promtool is not installed; Debian package prometheus)"}`, () => {
+    const text = scraped.get(runtime);
+    expect(text, "the scrape of the test above").toBeDefined();
+    const check = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(check.stdout + check.stderr).toBe("");
+    expect(check.status).toBe(0);
+  });
 
   test("drain: readyz turns 503 at once, listeners close after --drain-delay, in-flight requests finish", async () => {
     const delayS = 3;
@@ -237,5 +243,24 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     const second = await start({ runtime, app: path.join(ROOT, APP), cwd: dir });
     expect(second.stderr()).toContain(`No control socket (tricorn ctl): cannot use tricorn.ctl: address already in use`);
     expect((await fetch(`http://127.0.0.1:${second.port}/`)).status).toBe(200);
+    // A master killed outright leaves its socket file behind; the next one replaces it.
+    await first.stop("SIGKILL");
+    const third = await start({ runtime, app: path.join(ROOT, APP), cwd: dir });
+    expect(third.stderr()).not.toContain("No control socket");
+    expect(JSON.parse((await ctl(runtime, ["status", "--json"], dir)).stdout)).toMatchObject({ pid: third.pid });
   }, 90_000);
+
+  test("--engine native: ctl counts requests; in-flight and connections are unknown", async () => {
+    const dir = tmpDir();
+    const socket = path.join(dir, "native.ctl");
+    const server = await start({ runtime, app: APP, args: ["--engine", "native", "--control-socket", socket] });
+    for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(200);
+    let status: { workers: Record<string, unknown>[] } = { workers: [] };
+    await until(async () => {
+      status = (await ctlJson(runtime, socket, ["status"])) as typeof status;
+      return status.workers[0]?.requests === 3;
+    }, () => JSON.stringify(status));
+    expect(status.workers[0]).toMatchObject({ inFlight: null, connections: null });
+    expect(status.workers[0]!.rss as number).toBeGreaterThan(0);
+  }, 60_000);
 });
