@@ -227,8 +227,8 @@ export function formatStats(t: ServerTotals): string {
   STATUS_CLASSES.forEach((cls, k) => {
     byClass[cls] = COUNTED_METHODS.reduce((sum, _m, m) => sum + (t.counters.requests[m * STATUS_CLASSES.length + k] ?? 0), 0);
   });
-  const responses = Object.values(byClass).reduce((a, b) => a + b, 0);
-  const mean = responses > 0 ? `${(t.counters.latencySumMs / responses).toFixed(2)} ms` : "-";
+  const timed = t.counters.latency.reduce((a, b) => a + b, 0);
+  const mean = timed > 0 ? `${(t.counters.latencySumMs / timed).toFixed(2)} ms` : "- (requests are timed with --metrics-bind)";
   return table([
     ["requests", `${t.requests} completed; responses: ${nonZero(byClass)}`],
     ["mean latency", mean],

@@ -103,6 +103,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   /** The server's access log, or null: then nothing is recorded per request. */
   readonly accessLog: AccessLogger | null;
   private readonly stats: ServerStats;
+  /** Read the clock when a head arrives (access log or request timing on). */
+  private readonly timed: boolean;
   private readonly server: ConnectionServer;
   private readonly parser: RequestParser;
   private deadlineKind = NO_DEADLINE;
@@ -133,6 +135,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.logger = server.logger;
     this.accessLog = server.accessLog ?? null;
     this.stats = server.stats;
+    this.timed = this.accessLog !== null || server.stats.timed;
     this.parser = new RequestParser(server.limits, this);
     this.closeWhenDone = server.draining;
     this.remoteAddress = socket.remoteAddress;
@@ -217,7 +220,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   onHead(head: RequestHead): void {
     const ex = (this.exchange = new Exchange(this, head));
-    ex.startTime = this.stats.now();
+    if (this.timed) ex.startTime = this.stats.now();
     this.messageDone = false;
     this.dispatchPending = true;
     this.deadline = 0; // no timeout while the app runs

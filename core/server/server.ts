@@ -81,6 +81,8 @@ export interface ServerCoreInit {
   options?: Partial<Omit<ServerOptions, "limits">> & { limits?: Partial<ParserLimits> };
   /** Called after every completed request with the running total (max-requests). */
   onRequestDone?: (requestsServed: number) => void;
+  /** Time every request for the latency histogram (`--metrics-bind`); default false: no clock reads per request. */
+  timeRequests?: boolean;
   /** Access log (core/log/access-log.ts); absent = off, and then nothing is recorded per request. */
   accessLog?: AccessLogger | null;
 }
@@ -135,7 +137,7 @@ export class ServerCore implements ConnectionServer {
     this.logger = init.logger;
     this.onRequestDone = init.onRequestDone;
     this.accessLog = init.accessLog ?? null;
-    this.stats = new ServerStats(() => init.timers.now());
+    this.stats = new ServerStats(() => init.timers.now(), init.timeRequests ?? false);
     this.limits = options.limits;
     this.keepaliveMs = options.keepalive * 1000;
     this.headerTimeoutMs = options.headerTimeout * 1000;

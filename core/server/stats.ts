@@ -76,21 +76,31 @@ export class ServerStats {
   sentBodyBytes = 0;
   private readonly rejections = new Map<string, number>();
 
-  /** @param now monotonic clock in milliseconds (Timers.now) */
-  constructor(readonly now: () => number) {}
+  /**
+   * @param now monotonic clock in milliseconds (Timers.now)
+   * @param timed record durations (two clock reads per request; see {@link responded})
+   */
+  constructor(
+    readonly now: () => number,
+    readonly timed: boolean,
+  ) {}
 
-  /** One response ended: `startTime` is {@link now} when its head was parsed. */
+  /**
+   * One response ended: `startTime` is {@link now} when its head was parsed
+   * (only read when {@link timed}; the latency histogram stays empty otherwise).
+   */
   responded(method: string, status: number, bodyBytes: number, startTime: number): void {
     let cls = ((status / 100) | 0) - 1;
     if (cls < 0) cls = 0;
     else if (cls >= CLASS_COUNT) cls = CLASS_COUNT - 1;
     this.requests[methodIndex(method) * CLASS_COUNT + cls]++;
+    this.sentBodyBytes += bodyBytes;
+    if (!this.timed) return;
     const ms = this.now() - startTime;
     this.latencySumMs += ms;
     let bucket = 0;
     while (bucket < LATENCY_BOUNDS_MS.length && ms > LATENCY_BOUNDS_MS[bucket]!) bucket++;
     this.latency[bucket]++;
-    this.sentBodyBytes += bodyBytes;
   }
 
   /** The parser refused a request (or its head timed out) and the connection answered `status`. */

@@ -4,14 +4,29 @@
  */
 import { describe, expect, it } from "vitest";
 import { COUNTED_METHODS, STATUS_CLASSES, addCounters, emptyCounters, isStatsCounters } from "../../core/server/stats.ts";
+import { ServerCore } from "../../core/server/server.ts";
+import type { RequestHandler } from "../../core/server/types.ts";
 import { GET, deferred, makeServer } from "./connection-helpers.ts";
+import { FakeSocket, FakeTimers, MemoryLogger } from "./fake-socket.ts";
+
+/** makeServer with request timing on (as with --metrics-bind). */
+function makeTimedServer(handler: RequestHandler) {
+  const timers = new FakeTimers();
+  const server = new ServerCore({ handler, timers, logger: new MemoryLogger(), options: { serverHeader: "" }, timeRequests: true });
+  const connect = () => {
+    const socket = new FakeSocket();
+    socket.handlers = server.accept(socket);
+    return socket;
+  };
+  return { server, timers, connect };
+}
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 const at = (method: string, cls: string) => COUNTED_METHODS.indexOf(method as never) * STATUS_CLASSES.length + STATUS_CLASSES.indexOf(cls as never);
 
 describe("server stats", () => {
   it("counts responses by method and status class, body bytes, received bytes and durations", async () => {
-    const { server, timers, connect } = makeServer((req, res) => {
+    const { server, timers, connect } = makeTimedServer((req, res) => {
       if (req.head.target === "/missing") res.send(404, undefined, [], "no");
       else if (req.head.target === "/slow") setTimeout(() => res.send(200, undefined, [], "slow!"), 0);
       else res.send(200, undefined, [], "hello");
@@ -35,6 +50,14 @@ describe("server stats", () => {
     expect(c.latency[0]).toBe(3);
     expect(c.latency[5]).toBe(1);
     expect(c.latencySumMs).toBe(30);
+  });
+
+  it("reads no clock and fills no histogram unless request timing is on", async () => {
+    const { server, connect } = makeServer((_req, res) => res.send(200, undefined, [], "x"));
+    connect().send(GET("/"));
+    await flush();
+    const c = server.stats.snapshot();
+    expect([c.requests[at("GET", "2xx")], c.latency.reduce((a, b) => a + b, 0), c.sentBodyBytes]).toEqual([1, 0, 1]);
   });
 
   it("counts parser rejections by reason, and a head timeout", async () => {
