@@ -83,21 +83,6 @@ export interface ArbiterConfig {
   hooks?: ArbiterHooks;
 }
 
-/**
- * Things that happened in the arbiter, for the master's counters
- * (core/arbiter/registry.ts). Called synchronously; must not throw.
- */
-export interface ArbiterEvents {
-  /** A worker process was spawned. */
-  workerStarted?(worker: WorkerInfo, reason: StartReason): void;
-  /** A worker exited; `stats` is the last it reported (null if none). */
-  workerExited?(worker: WorkerInfo, reason: ExitReason, stats: WorkerStats | null): void;
-  /** A reload (HUP) began. */
-  reloadStarted?(): void;
-  /** A stop began: readiness is over (before the drain delay, if any). */
-  drainStarted?(): void;
-}
-
 /** Internal delays, overridable for tests. All in milliseconds. */
 export interface ArbiterTuning {
   /** How often heartbeats are checked (default: timeout/4, clamped to 50–1000). */
@@ -124,8 +109,6 @@ export interface ArbiterOptions {
   reloadConfig?: () => ArbiterConfig | Promise<ArbiterConfig>;
   /** Reopen the master's log files (USR1, HUP). */
   reopenLogs?: () => void;
-  /** Observers of worker starts/exits, reloads and the drain (metrics). */
-  events?: ArbiterEvents;
   /** Extra environment for every worker. */
   workerEnv?: Record<string, string>;
   tuning?: ArbiterTuning;
@@ -133,12 +116,18 @@ export interface ArbiterOptions {
   lifecycle?: ArbiterLifecycle;
 }
 
-/** Master state changes a service manager hears about (core/arbiter/service-notify.ts). */
+/** Master state changes a service manager (core/arbiter/service-notify.ts) and the metrics (core/arbiter/registry.ts) hear about. */
 export interface ArbiterLifecycle {
   reloading?(): void;
   /** The reload finished: new workers serve, or it failed and the old ones still do. */
   reloaded?(): void;
   stopping?(): void;
+  /** A stop began: readiness is over (before the drain delay, if any). */
+  draining?(): void;
+  /** A worker process was spawned (metrics: core/arbiter/registry.ts). */
+  workerStarted?(worker: WorkerInfo, reason: StartReason): void;
+  /** A worker exited; `stats` is the last it reported (null if none). */
+  workerExited?(worker: WorkerInfo, reason: ExitReason, stats: WorkerStats | null): void;
 }
 
 /** The arbiter's bookkeeping for one worker process. */

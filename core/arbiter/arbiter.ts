@@ -231,7 +231,7 @@ export class Arbiter implements ArbiterView {
       if (!graceful && !this.immediate) this.killAll();
       return;
     }
-    if (!this.draining) this.options.events?.drainStarted?.();
+    if (!this.draining) this.options.lifecycle?.draining?.();
     this.draining = false;
     this.clearTimer("drainTimer");
     this.state = "stopping";
@@ -250,7 +250,7 @@ export class Arbiter implements ArbiterView {
   }
 
   /**
-   * First TERM/INT with a `drainDelay`: readiness ends now (`drainStarted`),
+   * First TERM/INT with a `drainDelay`: readiness ends now (`lifecycle.draining`),
    * the workers keep serving for `drainDelay` seconds, then stop gracefully.
    * A second TERM/INT during the delay stops at once. False: no delay applies.
    */
@@ -258,7 +258,7 @@ export class Arbiter implements ArbiterView {
     const delay = this.config.drainDelay ?? 0;
     if (this.state !== "running" || this.draining || delay <= 0) return false;
     this.draining = true;
-    this.options.events?.drainStarted?.();
+    this.options.lifecycle?.draining?.();
     this.logger.info(`Draining: readiness is off; stopping the workers in ${delay} s`);
     this.drainTimer = this.timers.setTimeout(() => {
       this.drainTimer = null;
@@ -373,7 +373,7 @@ export class Arbiter implements ArbiterView {
     };
     this.records.set(id, w);
     this.logger.info(`Booting worker with pid: ${w.pid}`);
-    this.options.events?.workerStarted?.(info(w), reason);
+    this.options.lifecycle?.workerStarted?.(info(w), reason);
     proc.onMessage((message) => this.onWorkerMessage(w, message));
     proc.onExit((code, signal) => this.onWorkerExit(w, code, signal));
     void this.callHook("post_fork", [this, info(w)]);
@@ -469,7 +469,7 @@ export class Arbiter implements ArbiterView {
     if (!bootFailed) this.logExit(w, code, signal);
     const stopping = this.state === "stopping";
     const reason = exitReason({ ...w, outdated: w.gen !== this.currentGen, masterStopping: stopping, code, signal });
-    this.options.events?.workerExited?.(info(w), reason, w.stats);
+    this.options.lifecycle?.workerExited?.(info(w), reason, w.stats);
     void this.callHook("worker_exit", [this, info(w)]);
 
     if (this.state === "stopping") {
@@ -560,7 +560,6 @@ export class Arbiter implements ArbiterView {
     }
     this.logger.info("Hang up: Master");
     this.options.lifecycle?.reloading?.();
-    this.options.events?.reloadStarted?.();
     const from = this.currentGen;
     this.reloading = { from, to: -1 };
     if (this.options.reloadConfig) {

@@ -162,7 +162,6 @@ export async function runMaster(
   const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
   const registry = new MasterRegistry();
   const arbiter = new Arbiter({
-    events: registry,
     processes: layer.createProcessManager(probed.binds, credentials ?? undefined),
     timers: rt.timers,
     logger: log,
@@ -176,7 +175,13 @@ export async function runMaster(
     reopenLogs: options.reopenLogs,
     workerEnv,
     lifecycle: {
-      reloading: () => notifier?.reloading(),
+      reloading: () => {
+        notifier?.reloading();
+        registry.reloading();
+      },
+      draining: () => registry.draining(),
+      workerStarted: (worker, reason) => registry.workerStarted(worker, reason),
+      workerExited: (worker, reason, stats) => registry.workerExited(worker, reason, stats),
       reloaded: () => {
         // Deno and Bun workers re-create a unix socket when they replace each other.
         secureUnixSockets(rt, settings, credentials, log);

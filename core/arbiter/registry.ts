@@ -5,7 +5,7 @@
  * exits, its last report is folded into the totals of exited workers, so the
  * sums only ever grow (Prometheus counters), whatever restarts happen.
  */
-import type { ArbiterEvents, WorkerInfo } from "./arbiter-types.ts";
+import type { ArbiterLifecycle, WorkerInfo } from "./arbiter-types.ts";
 import type { WorkerStats } from "./ipc.ts";
 import { addCounters, emptyCounters, type StatsCounters } from "../server/stats.ts";
 import { EXIT_REASONS, START_REASONS, type ExitReason, type StartReason } from "./worker-events.ts";
@@ -38,15 +38,15 @@ function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
 }
 
-/** Collects arbiter events; pass it as the arbiter's `events`. */
-export class MasterRegistry implements ArbiterEvents {
+/** Collects arbiter events; the master forwards its `lifecycle` calls here. */
+export class MasterRegistry implements ArbiterLifecycle {
   private readonly exited: StatsCounters = emptyCounters();
   private exitedRequests = 0;
   private readonly starts = zeroes(START_REASONS);
   private readonly exits = zeroes(EXIT_REASONS);
   private reloads = 0;
   /** A stop began (readiness is over for good). */
-  draining = false;
+  drainBegun = false;
 
   workerStarted(_worker: WorkerInfo, reason: StartReason): void {
     this.starts[reason]++;
@@ -59,12 +59,12 @@ export class MasterRegistry implements ArbiterEvents {
     if (stats.counters !== null) addCounters(this.exited, stats.counters);
   }
 
-  reloadStarted(): void {
+  reloading(): void {
     this.reloads++;
   }
 
-  drainStarted(): void {
-    this.draining = true;
+  draining(): void {
+    this.drainBegun = true;
   }
 
   /** Totals now, given the latest report of every live worker and whether the arbiter is ready. */
@@ -93,7 +93,7 @@ export class MasterRegistry implements ArbiterEvents {
       workerStarts: { ...this.starts },
       workerExits: { ...this.exits },
       reloads: this.reloads,
-      ready: ready && !this.draining,
+      ready: ready && !this.drainBegun,
     };
   }
 }

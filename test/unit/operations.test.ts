@@ -28,7 +28,7 @@ async function start(config: Partial<ArbiterConfig> = {}) {
     processes: pm,
     timers,
     logger: log,
-    events: registry,
+    lifecycle: registry,
     config: { workers: 2, timeout: 30, gracefulTimeout: 30, pidfile: null, ...config },
     tuning: { tickMs: 1000 },
   });
@@ -139,7 +139,7 @@ describe("drain delay", () => {
     const b = await start({ drainDelay: 60 });
     b.pm.raise("SIGQUIT");
     expect(b.pm.alive().every((w) => w.kills.includes("SIGTERM"))).toBe(true);
-    expect(b.registry.draining).toBe(true);
+    expect(b.registry.drainBegun).toBe(true);
   });
 });
 
