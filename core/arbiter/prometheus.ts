@@ -54,44 +54,26 @@ export function renderMetrics(totals: ServerTotals): string {
   histogram += sample("tricorn_http_request_duration_seconds_bucket", { le: "+Inf" }, cumulative);
   histogram += sample("tricorn_http_request_duration_seconds_sum", null, c.latencySumMs / 1000);
   histogram += sample("tricorn_http_request_duration_seconds_count", null, cumulative);
-  return [
-    family("tricorn_http_requests_total", "counter", "HTTP responses sent, by request method and status class (1xx..5xx).", requests),
-    family(
-      "tricorn_http_request_duration_seconds",
-      "histogram",
-      "Time from a request's complete head to its response handed to the socket.",
-      histogram,
-    ),
-    family("tricorn_http_requests_in_flight", "gauge", "Requests being handled now.", sample("tricorn_http_requests_in_flight", null, totals.inFlight)),
-    family("tricorn_http_open_connections", "gauge", "Open client connections.", sample("tricorn_http_open_connections", null, totals.connections)),
-    family(
-      "tricorn_http_received_bytes_total",
-      "counter",
-      "Bytes read from client connections (request heads and bodies).",
-      sample("tricorn_http_received_bytes_total", null, c.receivedBytes),
-    ),
-    family(
-      "tricorn_http_response_body_bytes_total",
-      "counter",
-      "Response body bytes written to client connections.",
-      sample("tricorn_http_response_body_bytes_total", null, c.sentBodyBytes),
-    ),
-    family(
-      "tricorn_http_rejected_requests_total",
-      "counter",
-      "Requests refused by the HTTP parser before reaching the app, by reason.",
-      labelled("tricorn_http_rejected_requests_total", "reason", c.rejections),
-    ),
-    family("tricorn_workers", "gauge", "Live worker processes.", sample("tricorn_workers", null, totals.workers)),
-    family(
-      "tricorn_workers_resident_memory_bytes",
-      "gauge",
-      "Resident memory of the live worker processes, summed.",
-      sample("tricorn_workers_resident_memory_bytes", null, totals.workersRss),
-    ),
-    family("tricorn_worker_starts_total", "counter", "Worker processes started, by reason.", labelled("tricorn_worker_starts_total", "reason", totals.workerStarts)),
-    family("tricorn_worker_exits_total", "counter", "Worker processes exited, by reason.", labelled("tricorn_worker_exits_total", "reason", totals.workerExits)),
-    family("tricorn_reloads_total", "counter", "Reloads begun (HUP, ctl reload, --reload).", sample("tricorn_reloads_total", null, totals.reloads)),
-    family("tricorn_ready", "gauge", "1 while the server is ready for traffic (/readyz answers 200), else 0.", sample("tricorn_ready", null, totals.ready ? 1 : 0)),
-  ].join("");
+  type Family = [name: string, type: "counter" | "gauge" | "histogram", help: string, value: number | string | Record<string, number>];
+  const families: Family[] = [
+    ["tricorn_http_requests_total", "counter", "HTTP responses sent, by request method and status class (1xx..5xx).", requests],
+    ["tricorn_http_request_duration_seconds", "histogram", "Time from a request's complete head to its response handed to the socket.", histogram],
+    ["tricorn_http_requests_in_flight", "gauge", "Requests being handled now.", totals.inFlight],
+    ["tricorn_http_open_connections", "gauge", "Open client connections.", totals.connections],
+    ["tricorn_http_received_bytes_total", "counter", "Bytes read from client connections (request heads and bodies).", c.receivedBytes],
+    ["tricorn_http_response_body_bytes_total", "counter", "Response body bytes written to client connections.", c.sentBodyBytes],
+    ["tricorn_http_rejected_requests_total", "counter", "Requests refused by the HTTP parser before reaching the app, by reason.", c.rejections],
+    ["tricorn_workers", "gauge", "Live worker processes.", totals.workers],
+    ["tricorn_workers_resident_memory_bytes", "gauge", "Resident memory of the live worker processes, summed.", totals.workersRss],
+    ["tricorn_worker_starts_total", "counter", "Worker processes started, by reason.", totals.workerStarts],
+    ["tricorn_worker_exits_total", "counter", "Worker processes exited, by reason.", totals.workerExits],
+    ["tricorn_reloads_total", "counter", "Reloads begun (HUP, ctl reload, --reload).", totals.reloads],
+    ["tricorn_ready", "gauge", "1 while the server is ready for traffic (/readyz answers 200), else 0.", totals.ready ? 1 : 0],
+  ];
+  // A number is one unlabelled sample, a record one sample per `reason`, a string samples already rendered.
+  return families
+    .map(([name, type, help, value]) =>
+      family(name, type, help, typeof value === "number" ? sample(name, null, value) : typeof value === "string" ? value : labelled(name, "reason", value)),
+    )
+    .join("");
 }
