@@ -7,13 +7,15 @@
  * socket layer (see docs/performance.md).
  *
  *   node bench/in-process.mjs (built by the npm script) · deno run -A bench/in-process.ts · bun bench/in-process.ts
- *   … [--requests N] [--only fetch,hono,...] [--light (install adapters/light-response.ts as the global Response)]
+ *   … [--requests N] [--only fetch,hono,node-hello,express,fastify,...] [--light (install adapters/light-response.ts as the global Response)]
  */
 import { ServerCore } from "../core/server/server.ts";
 import type { RequestHandler } from "../core/server/types.ts";
 import { FakeSocket } from "../test/unit/fake-socket.ts";
 import type { Timers } from "../core/runtime/timers.ts";
-import { createHandler } from "../adapters/detect.ts";
+import { buildHandler, createHandler } from "../adapters/detect.ts";
+import { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
 import { LightResponse } from "../adapters/light-response.ts";
 import { join } from "node:path";
 import { cwd } from "node:process";
@@ -28,7 +30,9 @@ async function app(file: string): Promise<unknown> {
   return ((await import(pathToFileURL(join(cwd(), "bench", "apps", file)).href)) as { default: unknown }).default;
 }
 if (argv.includes("--light")) (globalThis as { Response: unknown }).Response = LightResponse;
-const [fetchHello, gatewayHello, honoApp] = await Promise.all([app("fetch-hello.js"), app("gateway-hello.js"), app("hono-app.js")]);
+const [fetchHello, gatewayHello, honoApp, nodeHello, expressApp, fastifyApp] = await Promise.all(
+  ["fetch-hello.js", "gateway-hello.js", "hono-app.js", "node-hello.js", "express-app.js", "fastify-app.js"].map(app),
+);
 
 interface Args {
   requests: number;
@@ -82,18 +86,26 @@ async function run(handler: RequestHandler, path: string, count: number): Promis
   return ns;
 }
 
-const APPS: Record<string, { handler: () => RequestHandler; path: string }> = {
+/** A node-interface handler, with this runtime's stream classes. */
+async function nodeApp(value: unknown): Promise<RequestHandler> {
+  return (await buildHandler(value, "node", { logger, nodeStreams: { EventEmitter, Readable } })).handler;
+}
+
+const APPS: Record<string, { handler: () => RequestHandler | Promise<RequestHandler>; path: string }> = {
   gateway: { handler: () => createHandler(gatewayHello, "auto", { logger }), path: "/" },
   fetch: { handler: () => createHandler(fetchHello, "auto", { logger }), path: "/" },
   hono: { handler: () => createHandler(honoApp, "auto", { logger }), path: "/" },
   "hono-json": { handler: () => createHandler(honoApp, "auto", { logger }), path: "/json" },
+  "node-hello": { handler: () => nodeApp(nodeHello), path: "/" },
+  express: { handler: () => nodeApp(expressApp), path: "/" },
+  fastify: { handler: () => nodeApp(fastifyApp), path: "/" },
 };
 
 const o = args(argv);
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 for (const [name, app] of Object.entries(APPS)) {
   if (o.only !== null && !o.only.includes(name)) continue;
-  const handler = app.handler();
+  const handler = await app.handler();
   await run(handler, app.path, Math.min(o.requests, 50_000)); // warm-up
   const samples: number[] = [];
   for (let i = 0; i < 7; i++) samples.push(await run(handler, app.path, Math.ceil(o.requests / 7)));

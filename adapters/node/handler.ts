@@ -29,9 +29,10 @@ const built = new WeakMap<NodeStreamClasses, NodeClasses>();
 export function nodeClasses(streams: NodeStreamClasses): NodeClasses {
   let classes = built.get(streams);
   if (classes === undefined) {
+    const Socket = defineSocketClass(streams.EventEmitter);
     classes = {
-      Socket: defineSocketClass(streams.EventEmitter),
-      Request: defineRequestClass(streams.Readable),
+      Socket,
+      Request: defineRequestClass(streams.Readable, Socket),
       Response: defineResponseClass(streams.EventEmitter),
     };
     built.set(streams, classes);
@@ -61,12 +62,11 @@ function listenerFailed(logger: Logger, incoming: IncomingRequest, writer: Respo
 
 /** Wraps a `(req, res)` listener as a {@link RequestHandler} (see the module comment). */
 export function nodeHandler(listener: NodeListener, options: NodeHandlerOptions): RequestHandler {
-  const { Socket, Request, Response } = nodeClasses(options.streams);
+  const { Request, Response } = nodeClasses(options.streams);
   const logger = options.logger;
   return (incoming: IncomingRequest, writer: ResponseWriter): void => {
-    const socket = new Socket(incoming, writer);
-    const req = new Request(incoming, socket);
-    const res = new Response(req, writer, socket);
+    const req = new Request(incoming, writer);
+    const res = new Response(req, writer);
     writer.onClose(() => res.connectionClosed());
     let result: unknown;
     try {

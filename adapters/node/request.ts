@@ -7,9 +7,9 @@
  * `rawHeaders` too: core's parser keeps only the lower-cased name.
  */
 import type { HeaderList } from "../../core/http/types.ts";
-import type { IncomingRequest, RequestBody } from "../../core/server/types.ts";
+import type { IncomingRequest, RequestBody, ResponseWriter } from "../../core/server/types.ts";
 import { nodeHeaders, type NodeHeaders } from "./request-headers.ts";
-import type { NodeSocket } from "./socket.ts";
+import type { NodeSocket, NodeSocketClass } from "./socket.ts";
 import type { ReadableClass, ReadableLike } from "./streams.ts";
 
 /** The request object of one exchange (see the module comment). */
@@ -23,7 +23,8 @@ export interface NodeRequest extends ReadableLike {
   readonly rawHeaders: string[];
   readonly trailers: NodeHeaders;
   readonly rawTrailers: string[];
-  readonly socket: NodeSocket;
+  /** Made on first access (most requests never touch it). */
+  socket: NodeSocket;
   readonly connection: NodeSocket;
   aborted: boolean;
   complete: boolean;
@@ -31,10 +32,12 @@ export interface NodeRequest extends ReadableLike {
   dump(): void;
   /** Called when the connection went away before the response ended. */
   abort(): void;
+  /** The socket object if the app ever asked for it, else null (so closing does not create one). */
+  socketIfMade(): NodeSocket | null;
 }
 
 /** Constructor of {@link NodeRequest} bound to one runtime's Readable. */
-export type NodeRequestClass = new (incoming: IncomingRequest, socket: NodeSocket) => NodeRequest;
+export type NodeRequestClass = new (incoming: IncomingRequest, writer: ResponseWriter) => NodeRequest;
 
 /** `trailers` of a chunked body: the exchange keeps them once the body completed. */
 function trailerList(incoming: IncomingRequest): HeaderList {
@@ -48,14 +51,13 @@ function abortedError(): Error {
   return error;
 }
 
-/** Builds the {@link NodeRequest} class on the runtime's Readable. */
-export function defineRequestClass(Readable: ReadableClass): NodeRequestClass {
+/** Builds the {@link NodeRequest} class on the runtime's Readable; its sockets are `Socket`s. */
+export function defineRequestClass(Readable: ReadableClass, Socket: NodeSocketClass): NodeRequestClass {
   class IncomingMessage extends Readable implements NodeRequest {
     method: string;
     url: string;
     readonly httpVersionMinor: number;
     headers: NodeHeaders;
-    readonly socket: NodeSocket;
     aborted = false;
     complete: boolean;
     readonly upgrade = false;
@@ -63,9 +65,11 @@ export function defineRequestClass(Readable: ReadableClass): NodeRequestClass {
     readonly statusMessage = null;
     private readonly incoming: IncomingRequest;
     private readonly body: RequestBody;
+    private readonly writer: ResponseWriter;
+    private socketObject: NodeSocket | null = null;
     private pulling = false;
 
-    constructor(incoming: IncomingRequest, socket: NodeSocket) {
+    constructor(incoming: IncomingRequest, writer: ResponseWriter) {
       super();
       const head = incoming.head;
       this.incoming = incoming;
@@ -74,7 +78,7 @@ export function defineRequestClass(Readable: ReadableClass): NodeRequestClass {
       this.url = head.target;
       this.httpVersionMinor = head.versionMinor;
       this.headers = nodeHeaders(head.headers);
-      this.socket = socket;
+      this.writer = writer;
       this.complete = incoming.body.empty;
     }
 
@@ -84,8 +88,17 @@ export function defineRequestClass(Readable: ReadableClass): NodeRequestClass {
     get httpVersionMajor(): number {
       return 1;
     }
+    get socket(): NodeSocket {
+      return (this.socketObject ??= new Socket(this.incoming, this.writer));
+    }
+    set socket(socket: NodeSocket) {
+      this.socketObject = socket;
+    }
     get connection(): NodeSocket {
       return this.socket;
+    }
+    socketIfMade(): NodeSocket | null {
+      return this.socketObject;
     }
     get rawHeaders(): string[] {
       return this.incoming.head.headers.slice();
@@ -133,6 +146,8 @@ export function defineRequestClass(Readable: ReadableClass): NodeRequestClass {
 
     dump(): void {
       if (this.destroyed || this.readableEnded) return;
+      // Nothing to drain and nobody waiting for 'end'/'close': skip the stream's tick-by-tick ending.
+      if (this.body.empty && this.listenerCount("end") === 0 && this.listenerCount("close") === 0 && this.listenerCount("data") === 0) return;
       // The body reads as ended from now on (core discards the rest); let the stream finish and close.
       this.removeAllListeners("data");
       this.resume();

@@ -40,7 +40,7 @@ export interface NodeResponse extends EmitterLike {
 }
 
 /** Constructor of {@link NodeResponse} bound to one runtime's EventEmitter. */
-export type NodeResponseClass = new (req: NodeRequest, writer: ResponseWriter, socket: NodeSocket) => NodeResponse;
+export type NodeResponseClass = new (req: NodeRequest, writer: ResponseWriter) => NodeResponse;
 
 /** Node's error codes on Errors (ERR_HTTP_HEADERS_SENT, …). */
 function codedError<E extends Error>(error: E, code: string): E {
@@ -92,6 +92,20 @@ function mergeHeaders(store: OutgoingHeaders, headers: unknown): void {
   }
 }
 
+/** A header object as a flat list (checked like setHeader; arrays give one line per item). */
+function objectHeaders(headers: Record<string, OutgoingValue | undefined>): HeaderList {
+  const list: HeaderList = [];
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value === undefined || !name) continue;
+    checkHeader(name, value);
+    if (typeof value === "string") list.push(name, value);
+    else if (typeof value === "number") list.push(name, String(value));
+    else for (const item of value) list.push(name, String(item));
+  }
+  return list;
+}
+
 /** Builds the {@link NodeResponse} class on the runtime's EventEmitter. */
 export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseClass {
   class ServerResponse extends EventEmitter implements NodeResponse {
@@ -101,7 +115,6 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
     sendDate = true;
     strictContentLength = false;
     readonly req: NodeRequest;
-    socket: NodeSocket | null;
     writableFinished = false;
     destroyed = false;
     /** Locals bag many frameworks expect to be able to set. */
@@ -111,15 +124,22 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
     private head: HeaderList | null = null;
     private phase = PHASE_OPEN;
     private needDrain = false;
-    private trailerList: HeaderList | null = null;
+    private detached = false;
 
-    constructor(req: NodeRequest, writer: ResponseWriter, socket: NodeSocket) {
+    constructor(req: NodeRequest, writer: ResponseWriter) {
       super();
       this.req = req;
       this.writer = writer;
-      this.socket = socket;
     }
 
+    /** The request's socket object (made on first access), null after `detachSocket()`/assigning null. */
+    get socket(): NodeSocket | null {
+      return this.detached ? null : this.req.socket;
+    }
+    set socket(socket: NodeSocket | null) {
+      this.detached = socket === null;
+      if (socket !== null) this.req.socket = socket;
+    }
     get connection(): NodeSocket | null {
       return this.socket;
     }
@@ -217,8 +237,13 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       if (typeof reason === "string") this.statusMessage = reason;
       else if (headers === undefined && reason !== undefined) headers = reason;
       this.statusCode = code;
-      if (headers !== undefined && headers !== null) mergeHeaders(this.headers(), headers);
-      this.head = this.store === null || this.store.size === 0 ? [] : this.store.list();
+      if (this.store === null && headers !== null && typeof headers === "object" && !Array.isArray(headers)) {
+        // Nothing set before: the object becomes the head directly, as node:http passes it through.
+        this.head = objectHeaders(headers as Record<string, OutgoingValue | undefined>);
+      } else {
+        if (headers !== undefined && headers !== null) mergeHeaders(this.headers(), headers);
+        this.head = this.store === null || this.store.size === 0 ? [] : this.store.list();
+      }
       this.phase = PHASE_HEAD;
       return this;
     }
@@ -313,7 +338,7 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       if (this.destroyed) return;
       this.destroyed = true;
       this.emit("close");
-      this.socket?.closed(false);
+      this.req.socketIfMade()?.closed(false);
     }
 
     connectionClosed(): void {
@@ -327,16 +352,10 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       return this;
     }
 
-    /** Accepted for compatibility: core sends no trailers yet, so they are dropped (docs/node-apps.md). */
+    /** Validated like node:http, then dropped: core sends no response trailers yet (docs/node-apps.md). */
     addTrailers(headers: unknown): void {
-      const list: HeaderList = [];
-      if (headers !== null && typeof headers === "object") {
-        for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers)) {
-          checkHeader(name, value);
-          list.push(name, String(value));
-        }
-      }
-      this.trailerList = list;
+      if (headers === null || typeof headers !== "object") return;
+      for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers)) checkHeader(name, value);
     }
 
     /**
@@ -362,7 +381,9 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
     cork(): void {}
     uncork(): void {}
     assignSocket(): void {}
-    detachSocket(): void {}
+    detachSocket(): void {
+      this.detached = true;
+    }
   }
   return ServerResponse;
 }
