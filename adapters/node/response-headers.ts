@@ -10,7 +10,18 @@ import type { HeaderList } from "../../core/http/types.ts";
 export type OutgoingValue = string | number | readonly string[];
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Names that passed the token check (apps reuse a handful): later checks are one lookup. */
+const validNames = new Set<string>();
+const VALID_NAMES_MAX = 512;
+
+/** True when `value` has only HTAB, visible ASCII, SP or obs-text (what may follow `name: `). */
+function isFieldValue(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
 
 /** node:http's `ERR_INVALID_HTTP_TOKEN` / `ERR_INVALID_CHAR` / `ERR_HTTP_INVALID_HEADER_VALUE`, as TypeErrors with a `code`. */
 function headerError(code: string, message: string): TypeError {
@@ -21,8 +32,11 @@ function headerError(code: string, message: string): TypeError {
 
 /** Throws like node:http when `name`/`value` cannot be sent. */
 export function checkHeader(name: string, value: unknown): void {
-  if (typeof name !== "string" || !TOKEN.test(name)) {
-    throw headerError("ERR_INVALID_HTTP_TOKEN", `Header name must be a valid HTTP token ["${String(name)}"]`);
+  if (!validNames.has(name)) {
+    if (typeof name !== "string" || !TOKEN.test(name)) {
+      throw headerError("ERR_INVALID_HTTP_TOKEN", `Header name must be a valid HTTP token ["${String(name)}"]`);
+    }
+    if (validNames.size < VALID_NAMES_MAX) validNames.add(name);
   }
   if (value === undefined) {
     throw headerError("ERR_HTTP_INVALID_HEADER_VALUE", `Invalid value "undefined" for header "${name}"`);
@@ -31,7 +45,7 @@ export function checkHeader(name: string, value: unknown): void {
     for (const item of value) checkHeader(name, item);
     return;
   }
-  if (BAD_VALUE.test(String(value))) {
+  if (!isFieldValue(typeof value === "string" ? value : String(value))) {
     throw headerError("ERR_INVALID_CHAR", `Invalid character in header content ["${name}"]`);
   }
 }

@@ -48,6 +48,9 @@ function codedError<E extends Error>(error: E, code: string): E {
   return error;
 }
 
+/** Callbacks run as promise reactions: Node's queueMicrotask costs an AsyncResource per call. */
+const RESOLVED = Promise.resolve();
+
 const PHASE_OPEN = 0;
 const PHASE_HEAD = 1; // writeHead() called: status and headers fixed, nothing written yet
 const PHASE_STREAMING = 2; // writer.start() called
@@ -274,7 +277,7 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       if (this.phase === PHASE_HEAD) this.startStream();
       const wait = data.length === 0 ? undefined : this.writer.write(data);
       if (wait === undefined) {
-        if (cb !== undefined) queueMicrotask(cb);
+        if (cb !== undefined) RESOLVED.then(() => cb());
         return !this.needDrain;
       }
       this.needDrain = true;
@@ -322,7 +325,7 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
         if (data !== null && data.length > 0) void this.writer.write(data);
         this.writer.end();
       }
-      queueMicrotask(() => this.finish());
+      RESOLVED.then(() => this.finish());
       return this;
     }
 

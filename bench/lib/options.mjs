@@ -13,7 +13,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --only LIST         comma list; keeps servers matching every given kind of token:
                         runtimes  node,deno,bun,python,nginx
                         kinds     tricorn,native,peer
-                        apps      gateway,fetch,hono,express,fastify,wsgi,static
+                        apps      gateway,fetch,hono,express,fastify,listener,wsgi,static
                         or exact server ids (see --list)
   --rounds N          interleaved rounds per server (default 3, minimum 3)
   --duration S        seconds per measured wrk run (default 5; quick: 2)
@@ -32,7 +32,7 @@ export const USAGE = `usage: npm run bench -- [options]
 const FILTER_GROUPS = {
   runtime: ["node", "deno", "bun", "python", "nginx"],
   kind: ["tricorn", "native", "peer"],
-  app: ["gateway", "fetch", "hono", "express", "fastify", "wsgi", "static"],
+  app: ["gateway", "fetch", "hono", "express", "fastify", "listener", "wsgi", "static"],
 };
 
 /** Parses argv (without node and script). */

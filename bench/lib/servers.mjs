@@ -15,6 +15,7 @@ export const APPS = {
   hono: { file: "bench/apps/hono-app.js", label: "Hono app" },
   express: { file: "bench/apps/express-app.js", label: "Express app" },
   fastify: { file: "bench/apps/fastify-app.js", label: "Fastify app" },
+  listener: { file: "bench/apps/node-hello.js", label: "(req, res) hello" },
   wsgi: { file: "bench/apps/wsgi_hello.py", label: "WSGI hello" },
   static: { file: "(nginx.conf)", label: "return 200" },
 };
@@ -83,6 +84,8 @@ export function serverCatalogue(bins) {
     list.push(t("gateway", ["plain"], `${nativeHello[rt]}-w2`, 2));
     // Node-style apps (node interface) against the same app on the runtime's node:http.
     for (const app of ["express", "fastify"]) list.push(t(app, ["plain", "json"], `${rt}-http-${app}`));
+    // The node:http hello handler itself: on Node against node:http running the identical inline handler.
+    list.push(t("listener", ["plain"], rt === "node" ? "node-http-gateway" : `${rt}-http-listener`));
     // The same fetch app through the runtime's own HTTP server (docs/architecture.md#engines).
     list.push({
       ...t("fetch", ["plain"], nativeFetch[rt]),
@@ -124,7 +127,7 @@ export function serverCatalogue(bins) {
   // Express and Fastify on each runtime's own node:http (Node's, Deno's and Bun's compatibility layers).
   const runNode = { node: [bins.node], deno: [bins.deno, "run", "-A"], bun: [bins.bun] };
   for (const rt of ["node", "deno", "bun"]) {
-    for (const app of ["express", "fastify"]) {
+    for (const app of rt === "node" ? ["express", "fastify"] : ["express", "fastify", "listener"]) {
       list.push({
         id: `${rt}-http-${app}`,
         name: rt === "node" ? "node:http" : `${RUNTIME_LABEL[rt]} node:http`,
@@ -132,7 +135,7 @@ export function serverCatalogue(bins) {
         kind: "native",
         app,
         workers: 1,
-        scenarios: ["plain", "json"],
+        scenarios: app === "listener" ? ["plain"] : ["plain", "json"],
         baseline: null,
         argv: (port) => [...runNode[rt], "bench/apps/serve-node-app.mjs", APPS[app].file, String(port)],
       });
