@@ -8,6 +8,7 @@ import { ServerCore, defaultServerOptions } from "../server/server.ts";
 import type { ServerOptions } from "../server/server.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/logger.ts";
+import type { RequestHandler } from "../server/types.ts";
 import { limitConnections, listenAll } from "../server/listen.ts";
 import { bootNative } from "./engine.ts";
 import { loadHandler } from "./load-app.ts";
@@ -54,6 +55,21 @@ export async function bootServer(
     multiprocess: boot.multiprocess ?? false,
     nodeStreams: rt.nodeStreams,
   });
+  return serveHandler(rt, settings, handler, logger, boot);
+}
+
+/**
+ * Serve a ready {@link RequestHandler} on the core engine: ServerCore and
+ * every bind of `settings` (also the programmatic `serve()` of an app
+ * object, core/command/api.ts). Throws {@link StartupError}.
+ */
+export async function serveHandler(
+  rt: WorkerRuntime,
+  settings: Settings,
+  handler: RequestHandler,
+  logger: Logger,
+  boot: BootOptions = {},
+): Promise<ServingProcess> {
   const server = new ServerCore({
     handler,
     timers: rt.timers,

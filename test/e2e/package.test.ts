@@ -143,7 +143,7 @@ const npx = (...args: string[]): [string, string[]] => ["npx", ["--offline", "--
 
 describe("npm package", () => {
   test("the tarball ships the entry points and sources, no tests, no runtime dependencies", async () => {
-    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/command/main.ts", "adapters/detect.ts", "package.json"]) {
+    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "dist/api-node.js", "dist/api-deno.js", "dist/api-bun.js", "dist/types/runtimes/node/api.d.ts", "dist/types/core/command/api.d.ts", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/command/main.ts", "adapters/detect.ts", "package.json"]) {
       expect(tarballFiles).toContain(file);
     }
     expect(tarballFiles.filter((file) => /^(test|bench|scripts)\/|\.test\.ts$|node_modules/.test(file))).toEqual([]);
@@ -202,6 +202,72 @@ describe("npm package", () => {
     } finally {
       fs.rmSync(link, { force: true });
     }
+  });
+
+  test("types: a consumer project type-checks against the tarball's declarations, and a wrong setting is a type error", async () => {
+    const dir = path.join(project, "typed");
+    fs.mkdirSync(dir, { recursive: true });
+    const compilerOptions = { module: "nodenext", moduleResolution: "nodenext", target: "es2022", lib: ["es2022", "dom"], types: [], strict: true, noEmit: true, skipLibCheck: false };
+    fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions, files: ["good.ts"] }));
+    fs.writeFileSync(path.join(dir, "tsconfig.bad.json"), JSON.stringify({ compilerOptions, files: ["bad.ts"] }));
+    fs.writeFileSync(
+      path.join(dir, "good.ts"),
+      [
+        'import { defineConfig, serve, type TricornConfig, type TricornServer } from "tricorn";',
+        'export const config: TricornConfig = defineConfig({ workers: "auto", bind: ["127.0.0.1:0", "unix:/tmp/a.sock"], graceful_timeout: 5, engine: "native",',
+        "  when_ready(arbiter) { console.log(arbiter.numWorkers.toFixed(0), arbiter.workers().map((worker) => worker.pid)); } });",
+        'const server: TricornServer = await serve({ app: { fetch: (request: Request) => new Response(request.url) }, bind: "127.0.0.1:0" });',
+        "const drained: boolean = await server.stop();",
+        'await serve({ app: "app.js:handler", keepalive: 5, accesslog: "-" });',
+        "console.log(server.url, server.urls.length, drained);",
+        "",
+      ].join("\n"),
+    );
+    fs.writeFileSync(
+      path.join(dir, "bad.ts"),
+      ['import { defineConfig, serve } from "tricorn";', "defineConfig({ workers: true });", 'defineConfig({ engine: "turbo" });', 'await serve({ bind: "127.0.0.1:0" });', ""].join("\n"),
+    );
+    const tsc = path.join(BIN, "tsc");
+    await run(tsc, ["-p", dir], { cwd: dir, timeout: COMMAND_TIMEOUT_MS });
+    const failed = await run(tsc, ["-p", path.join(dir, "tsconfig.bad.json")], { cwd: dir, timeout: COMMAND_TIMEOUT_MS }).then(
+      () => null,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed?.code).toBeGreaterThan(0);
+    for (const line of [2, 3, 4]) expect(failed?.stdout).toMatch(new RegExp(`bad\\.ts\\(${line},\\d+\\): error TS`));
+  });
+
+  test("serve() from the tarball serves and stops on Node, Deno and Bun; the process then exits by itself", async () => {
+    const script = [
+      'import { serve } from "tricorn";',
+      "const runtime = globalThis.Deno ? \"deno\" : globalThis.Bun ? \"bun\" : \"node\";",
+      'const server = await serve({ app: { fetch: (request) => new Response(`${runtime} ${new URL(request.url).pathname}`) }, bind: "127.0.0.1:0", graceful_timeout: 5 });',
+      'const answer = await (await fetch(`${server.url}/api`)).text();',
+      'console.log(answer, server.url.startsWith("http://127.0.0.1:"), await server.stop());',
+      "",
+    ].join("\n");
+    fs.writeFileSync(path.join(project, "serve.mjs"), script);
+    const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-denodir-"));
+    try {
+      for (const [runtime, command, args] of [
+        ["node", process.execPath, ["serve.mjs"]],
+        ["deno", path.join(BIN, "deno"), ["run", "-A", "--cached-only", "serve.mjs"]],
+        ["bun", path.join(BIN, "bun"), ["serve.mjs"]],
+      ] as const) {
+        const { stdout } = await run(command, [...args], { cwd: project, env: { ...npmEnv(), DENO_DIR: denoDir }, timeout: 30_000 });
+        expect(stdout).toBe(`${runtime} /api true true\n`);
+      }
+    } finally {
+      fs.rmSync(denoDir, { recursive: true, force: true });
+    }
+  });
+
+  test("a config file typed with defineConfig from the package drives the tricorn command", async () => {
+    fs.writeFileSync(path.join(project, "typed.config.js"), 'import { defineConfig } from "tricorn";\nexport default defineConfig({ workers: 2, bind: "127.0.0.1:0" });\n');
+    await withServer(process.execPath, [path.join("node_modules", ".bin", "tricorn"), "-c", "typed.config.js", "app.js"], async (url, stderr) => {
+      await expectTwoWorkersServing(url, "config", stderr);
+    });
   });
 
   test("Bun: bun node_modules/.bin/tricorn runs natively with 2 workers", async () => {

@@ -1,0 +1,20 @@
+/**
+ * The npm package's programmatic API on Bun (`import { serve, defineConfig } from "tricorn"`,
+ * core/command/api.ts), bound to this runtime's services.
+ */
+import { createApi, type ServeOptions, type TricornServer } from "../../core/command/api.ts";
+import { appLoader } from "./load-app.ts";
+import { serveNative } from "./native.ts";
+import { platform } from "./platform.ts";
+import { listen } from "./socket.ts";
+import { timers } from "./timers.ts";
+
+export { defineConfig } from "../../core/command/api.ts";
+export type { ServeApp, ServeOptions, SettingsConfig, TricornConfig, TricornServer } from "../../core/command/api.ts";
+
+const api = createApi({ ...platform, ...appLoader, timers, listen, serveNative });
+
+/** Serve `options.app` with these settings in this process (no worker processes); see core/command/api.ts. */
+export function serve(options: ServeOptions): Promise<TricornServer> {
+  return api.serve(options);
+}
