@@ -17,6 +17,7 @@ import type { RequestHandler } from "../core/server/types.ts";
 import { fetchHandler, type FetchApp } from "./fetch.ts";
 import { gatewayHandler, type GatewayApp, type GatewayOptions } from "./gateway.ts";
 import { frameworkShape, nodeAppHandler, parameterNames, twoParameterKind, type NodeStreamClasses } from "./node/index.ts";
+import { serveFieldWarnings } from "./serve-fields.ts";
 
 /** The app interfaces tricorn serves. */
 export type AppInterface = "fetch" | "gateway" | "node";
@@ -118,6 +119,7 @@ export function createHandler(
   const logger = options.logger ?? consoleLogger;
   if (kind === "gateway") return gatewayHandler(app as GatewayApp, { ...options, logger });
   if (kind === "node") throw new Error(`export ${exportName} is a node app: serve it through buildHandler()`);
+  for (const warning of serveFieldWarnings(app, `export ${exportName}`)) logger.warning(warning);
   return fetchHandler(app as FetchApp, { logger });
 }
 

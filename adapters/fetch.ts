@@ -21,6 +21,7 @@ import type { Logger } from "../core/log/logger.ts";
 import { LightRequest } from "./request.ts";
 import { headerList, lightParts } from "./light-response.ts";
 import { staticBody } from "./static-body.ts";
+import { errorHandlerOf, withErrorHandler } from "./serve-fields.ts";
 
 /** Second argument of fetch handlers, shaped like Deno's `ServeHandlerInfo` (Hono sees it as `c.env`). */
 export interface ServeInfo {
@@ -232,6 +233,8 @@ export function fetchHandler(app: FetchApp, options: FetchOptions = {}): Request
   } else {
     throw new TypeError("a fetch app must be a function or an object with a fetch() method");
   }
+  const onError = errorHandlerOf(app);
+  if (onError !== null) fetchFn = withErrorHandler(fetchFn, onError);
   const ctx = executionContext(options.logger);
   return (req: IncomingRequest, res: ResponseWriter): void | Promise<void> => {
     const request = new LightRequest(req, res) as unknown as Request;

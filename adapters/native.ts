@@ -22,6 +22,7 @@ import { reasonPhrase } from "../core/http/status.ts";
 import type { HeaderList, RequestHead } from "../core/http/types.ts";
 import type { Logger } from "../core/log/logger.ts";
 import { concat, toBytes } from "./bytes.ts";
+import { errorHandlerOf, serveFieldWarnings, withErrorHandler } from "./serve-fields.ts";
 import { IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, executionContext, fetchHandler, headerList, settleSoon, type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo } from "./fetch.ts";
 
 /** Options of {@link createNativeApp}. */
@@ -49,10 +50,13 @@ function errorResponse(status: number): Response {
 }
 
 
+/** The app's fetch function, answering its failures through the app's `error(err)` when it has one (adapters/serve-fields.ts). */
 function fetchFunction(app: FetchApp): FetchFunction {
   if (typeof app === "function") return app;
   const method = app.fetch;
-  return (request, info, ctx) => method.call(app, request, info, ctx);
+  const fetchFn: FetchFunction = (request, info, ctx) => method.call(app, request, info, ctx);
+  const onError = errorHandlerOf(app);
+  return onError === null ? fetchFn : withErrorHandler(fetchFn, onError);
 }
 
 /**
@@ -276,5 +280,6 @@ class NativeFetchApp implements NativeApp {
 
 /** Wrap a fetch app (a function or an object with `fetch`) for a runtime's native server. */
 export function createNativeApp(app: FetchApp, options: NativeAppOptions): NativeApp {
+  for (const warning of serveFieldWarnings(app, "the app")) options.logger.warning(warning);
   return new NativeFetchApp(app, options);
 }

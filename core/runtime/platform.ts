@@ -108,6 +108,12 @@ export interface AppLoader {
    */
   checkLoadable?(path: string): void;
   /**
+   * For a SyntaxError that names no place (Node's ESM loader keeps it to
+   * itself): `path:line:column` of the error in the file at `path`, or null.
+   * Absent where errors carry their location (Deno, Bun).
+   */
+  locateSyntaxError?(path: string, error: unknown): string | null;
+  /**
    * Import the module at an absolute path; returns its namespace. `fresh`
    * bypasses the module cache for that one file (a config file re-read on HUP).
    */

@@ -12,6 +12,7 @@ import type { Logger } from "../log/logger.ts";
 import type { RequestHandler } from "../server/types.ts";
 import { EXIT_USAGE, StartupError } from "../config/errors.ts";
 import { buildHandler } from "../../adapters/detect.ts";
+import { describeLoadFailure } from "../config/load-error.ts";
 import type { HandlerOptions } from "../../adapters/detect.ts";
 
 /**
@@ -54,7 +55,9 @@ export async function loadApp<T>(
       logger.debug(`importing ${path} failed:\n${describeError(error)}`);
       const reason = errorMessage(error);
       const pkg = missingPackage(reason);
-      throw new AppLoadError(`cannot load app ${JSON.stringify(spec.file)}: ${reason}${pkg === null ? "" : ` (npm install ${pkg})`}`);
+      if (pkg !== null) throw new AppLoadError(`cannot load app ${JSON.stringify(spec.file)}: ${reason} (npm install ${pkg})`);
+      const located = error instanceof SyntaxError ? (loader.locateSyntaxError?.(path, error) ?? null) : null;
+      throw new AppLoadError(`cannot load app ${JSON.stringify(spec.file)}: ${describeLoadFailure(reason, error, path, baseName(spec.file), located)}`);
     }
     const picked = pickExport(namespace, spec);
     try {

@@ -5,6 +5,7 @@
  * `import.meta.url` and bare package imports all behave as in Deno and Bun.
  * esbuild is only looked for when a TypeScript app is loaded.
  */
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire, register } from "node:module";
 import path from "node:path";
@@ -87,6 +88,16 @@ export const appLoader: AppLoader = {
   },
   checkLoadable(absolute) {
     if (isTypeScript(absolute)) typeScriptSupport(absolute);
+  },
+  locateSyntaxError(absolute) {
+    // Node prints where a module's SyntaxError is only when it is uncaught; `node --check` says it.
+    if (isTypeScript(absolute)) return null;
+    const result = spawnSync(process.execPath, ["--check", absolute], { encoding: "utf8", timeout: 10_000 });
+    const [where, , caret] = (result.stderr ?? "").split("\n");
+    const line = where?.startsWith(`${absolute}:`) ? where.slice(absolute.length + 1) : null;
+    if (line === null || !/^\d+$/.test(line)) return null;
+    const column = caret === undefined ? -1 : caret.indexOf("^");
+    return column < 0 ? `${absolute}:${line}` : `${absolute}:${line}:${column + 1}`;
   },
   async importModule(absolute, options) {
     if (isTypeScript(absolute)) registerTypeScriptHooks(absolute);
