@@ -7,8 +7,6 @@
  * imports the app) — so each is named once in a warning with the tricorn
  * setting that does the job.
  */
-import type { FetchFunction } from "./fetch.ts";
-
 /** Runtime-server options tricorn does not take from the app, and what to use instead. */
 const NOT_HONOURED: Readonly<Record<string, string>> = {
   port: "listen with -b/--bind HOST:PORT",
@@ -55,11 +53,14 @@ export function errorHandlerOf(app: unknown): ((error: unknown) => Response | Pr
  * `error` handler). A throw from `onError` itself is left to the server,
  * which answers 500 and logs it.
  */
-export function withErrorHandler(fetchFn: FetchFunction, onError: (error: unknown) => Response | Promise<Response>): FetchFunction {
-  return (request, info, ctx) => {
+export function withErrorHandler<A extends unknown[]>(
+  fetchFn: (...args: A) => Response | Promise<Response>,
+  onError: (error: unknown) => Response | Promise<Response>,
+): (...args: A) => Response | Promise<Response> {
+  return (...args) => {
     let result: Response | Promise<Response>;
     try {
-      result = fetchFn(request, info, ctx);
+      result = fetchFn(...args);
     } catch (error) {
       return onError(error);
     }

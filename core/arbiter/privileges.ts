@@ -22,6 +22,7 @@ import type { Logger } from "../log/logger.ts";
  * allowed to make (not root), is a one-line {@link StartupError} (exit 2).
  */
 export function workerCredentials(rt: Pick<Platform, "ids" | "readTextFile">, settings: Pick<Settings, "user" | "group">): Credentials | null {
+  if (settings.user === null && settings.group === null) return null;
   const current = rt.ids();
   let credentials: Credentials | null;
   try {

@@ -156,10 +156,30 @@ export interface DenoProcessOptions {
   script?: string;
   /** Arguments after the script (default: `Deno.args`). */
   args?: readonly string[];
-  /** Deno flags placed before the script (default `["-A", "--unstable-net"]`: reusePort is unstable in Deno 2). */
+  /** Deno flags placed before the script (default: {@link inheritedPermissionFlags} and `--unstable-net`, as reusePort is unstable in Deno 2). */
   denoFlags?: readonly string[];
   /** Run the workers as this user and group. */
   credentials?: WorkerCredentials;
+}
+
+/** Permissions a worker may inherit, as `--allow-NAME` flags. */
+const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
+
+/**
+ * The master's own permissions as flags for its workers, so they get no
+ * more than it has: `-A` when it has all, else `--allow-NAME` for each one
+ * granted without a scope. Scoped grants (`--allow-write=/run/x`) cannot be
+ * read back and are not passed on (docs/deploy.md, "Deno permissions").
+ */
+export function inheritedPermissionFlags(): string[] {
+  const granted = PERMISSIONS.filter((name) => {
+    try {
+      return Deno.permissions.querySync({ name } as Deno.PermissionDescriptor).state === "granted";
+    } catch {
+      return false;
+    }
+  });
+  return granted.length === PERMISSIONS.length ? ["-A"] : granted.map((name) => `--allow-${name}`);
 }
 
 /** How workers can share ports here (SO_REUSEPORT, Linux only). */
@@ -171,7 +191,7 @@ export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing
 export function createProcessManager(options: DenoProcessOptions = {}): ProcessManager {
   const script = options.script ?? Deno.mainModule;
   const args = options.args ?? Deno.args;
-  const flags = options.denoFlags ?? ["-A", "--unstable-net"];
+  const flags = options.denoFlags ?? [...inheritedPermissionFlags(), "--unstable-net"];
   const sharing = listenSharing(options.binds);
   const token = crypto.randomUUID();
   const byId = new Map<number, DenoWorker>();

@@ -12,7 +12,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { autoWorkers } from "../../core/config/workers-auto.ts";
-import { ROOT, TESTED_RUNTIMES, startServersPerTest } from "./harness.ts";
+import { ROOT, TESTED_RUNTIMES, startServersPerTest, until } from "./harness.ts";
 import { request } from "./http-client.ts";
 
 const APP = path.join(ROOT, "test/fixtures/drain-app.js");
@@ -30,6 +30,21 @@ function expectedAuto(): { workers: number; reason: string } {
 }
 
 describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
+  test("TRICORN_WORKER_ID numbers workers in spawn order; a replacement gets the next number", async () => {
+    const server = await start({ runtime, app: path.join(ROOT, "test/fixtures/worker-id-app.js"), args: ["-w", "1"] });
+    expect(await request(server.port, "/")).toMatchObject({ status: 200, body: "1\n" });
+    process.kill(server.pid, "SIGHUP");
+    await server.waitForStderr(/Reload complete/, 20_000);
+    // The old worker may still be closing its listener: ask until the new one answers.
+    const seen = new Set<string>();
+    await until(async () => {
+      const answer = await request(server.port, "/");
+      seen.add(answer.body);
+      return answer.body === "2\n";
+    }, () => `worker 2 to answer; answers so far: ${[...seen].join(", ")}`);
+    expect([...seen].every((body) => body === "1\n" || body === "2\n")).toBe(true);
+  }, 60_000);
+
   test("--workers auto starts one worker per usable CPU", async () => {
     const { workers, reason } = expectedAuto();
     const server = await start({ runtime, app: APP, args: ["--workers", "auto"] });

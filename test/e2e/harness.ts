@@ -51,12 +51,12 @@ export function ensureBuilt(): Promise<void> {
 }
 
 /** Executable and arguments that run tricorn with `args` on `runtime`. */
-export function tricornCommand(runtime: RuntimeName, args: readonly string[]): [string, string[]] {
+export function tricornCommand(runtime: RuntimeName, args: readonly string[], denoFlags: readonly string[] = ["-A"]): [string, string[]] {
   switch (runtime) {
     case "node":
       return [process.execPath, [path.join(ROOT, "dist", "node.js"), ...args]];
     case "deno":
-      return [path.join(ROOT, "node_modules", ".bin", "deno"), ["run", "-A", path.join(ROOT, "runtimes", "deno", "main.ts"), ...args]];
+      return [path.join(ROOT, "node_modules", ".bin", "deno"), ["run", ...denoFlags, path.join(ROOT, "runtimes", "deno", "main.ts"), ...args]];
     case "bun":
       return [path.join(ROOT, "node_modules", ".bin", "bun"), [path.join(ROOT, "runtimes", "bun", "main.ts"), ...args]];
   }
@@ -124,8 +124,9 @@ function spawnTricorn(
   cwd: string,
   detached = false,
   launcher: readonly string[] = [],
+  denoFlags?: readonly string[],
 ): Spawned {
-  const [runtimeCommand, runtimeArgs] = tricornCommand(runtime, args);
+  const [runtimeCommand, runtimeArgs] = tricornCommand(runtime, args, denoFlags);
   const [command, ...argv] = [...launcher, runtimeCommand, ...runtimeArgs];
   const child = spawn(command!, argv, {
     cwd,
@@ -197,6 +198,8 @@ export interface StartOptions {
   detached?: boolean;
   /** A program (and its arguments) that execs the tricorn command line it is given, e.g. a socket-activation stand-in. */
   launcher?: string[];
+  /** Deno only: the permission flags instead of `-A`. */
+  denoFlags?: string[];
 }
 
 /** A running tricorn server. */
@@ -243,7 +246,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (runtime === "node") await ensureBuilt();
   const args = [...(options.args ?? [])];
   if (!hasBind(args) && !options.env?.TRICORN_BIND) args.unshift("-b", "127.0.0.1:0");
-  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT, options.detached, options.launcher);
+  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT, options.detached, options.launcher, options.denoFlags);
   let match: RegExpExecArray;
   try {
     match = await spawned.waitForStderr(/Listening at: (\S+) \(pid (\d+)\)/, options.timeoutMs ?? START_TIMEOUT_MS);

@@ -43,12 +43,12 @@ describe("Bun.serve/Deno.serve fields", () => {
 
   it("error(err) answers throws and rejections", async () => {
     const onError = errorHandlerOf({ error: (error: Error) => new Response(`handled ${error.message}`) })!;
-    const throwing = withErrorHandler(() => {
+    const throwing = withErrorHandler((_request: Request): Response => {
       throw new Error("sync");
     }, onError);
-    const rejecting = withErrorHandler(() => Promise.reject(new Error("async")), onError);
-    const fine = withErrorHandler(() => new Response("fine"), onError);
-    const call = (fn: typeof fine) => fn(new Request("http://x/"), {} as never, {} as never);
+    const rejecting = withErrorHandler((_request: Request) => Promise.reject(new Error("async")), onError);
+    const fine = withErrorHandler((_request: Request) => new Response("fine"), onError);
+    const call = (fn: typeof fine) => fn(new Request("http://x/"));
     expect(await (await call(throwing)).text()).toBe("handled sync");
     expect(await (await call(rejecting)).text()).toBe("handled async");
     expect(await (await call(fine)).text()).toBe("fine");
