@@ -16,7 +16,7 @@ import { SettingError, defaultSettings, type Settings } from "../config/settings
 import { openLogs } from "../log/log-files.ts";
 import { formatBind } from "../net/bind.ts";
 import { errorMessage } from "../log/logger.ts";
-import { createHandler } from "../../adapters/detect.ts";
+import { buildHandler } from "../../adapters/detect.ts";
 import type { FetchApp } from "../../adapters/fetch.ts";
 import type { GatewayApp } from "../../adapters/gateway.ts";
 import { bootServer, serveHandler } from "../worker/boot.ts";
@@ -31,8 +31,12 @@ export type SettingsConfig = { [K in Exclude<keyof Settings, "config">]?: Config
 /** A config file's default export (`tricorn.config.ts`): settings and server hooks. */
 export interface TricornConfig extends SettingsConfig, ArbiterHooks {}
 
-/** An app `serve()` can run: a fetch app, a gateway app, or the path of a module exporting one (`"app.ts:handler"`). */
-export type ServeApp = FetchApp | GatewayApp | string;
+/**
+ * An app `serve()` can run: a fetch app, a gateway app, a node app
+ * (Express, Fastify, Koa, `http.Server`, `(req, res)`; docs/node-apps.md),
+ * or the path of a module exporting one (`"app.ts:handler"`).
+ */
+export type ServeApp = FetchApp | GatewayApp | object | string;
 
 /** Options of `serve()`: the app and any settings (hooks are for the `tricorn` command's master). */
 export interface ServeOptions extends SettingsConfig {
@@ -89,13 +93,14 @@ export async function serveWith(rt: WorkerRuntime, options: ServeOptions): Promi
       serving = await bootServer(rt, settings, app, logs.logger, { accessLog: logs.accessLog });
     } else {
       if (settings.engine === "native") throw new SettingError("serve(): engine native needs `app` as a module path");
-      let handler;
+      let built;
       try {
-        handler = createHandler(app, settings.interface, { headerMap: settings.header_map, multiprocess: false, logger: logs.logger }, "app");
+        const options = { headerMap: settings.header_map, multiprocess: false, logger: logs.logger, nodeStreams: rt.nodeStreams };
+        built = await buildHandler(app, settings.interface, options, "app");
       } catch (error) {
         throw new SettingError(`serve(): ${errorMessage(error)}`);
       }
-      serving = await serveHandler(rt, settings, handler, logs.logger, { accessLog: logs.accessLog });
+      serving = await serveHandler(rt, settings, built.handler, logs.logger, { accessLog: logs.accessLog });
     }
   } catch (error) {
     logs.close();

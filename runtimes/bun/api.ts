@@ -2,6 +2,8 @@
  * The npm package's programmatic API on Bun (`import { serve, defineConfig } from "tricorn"`,
  * core/command/api.ts), bound to this runtime's services.
  */
+import { EventEmitter } from "node:events";
+import { Readable } from "node:stream";
 import { createApi, type ServeOptions, type TricornServer } from "../../core/command/api.ts";
 import { appLoader } from "./load-app.ts";
 import { serveNative } from "./native.ts";
@@ -12,7 +14,8 @@ import { timers } from "./timers.ts";
 export { defineConfig } from "../../core/command/api.ts";
 export type { ServeApp, ServeOptions, SettingsConfig, TricornConfig, TricornServer } from "../../core/command/api.ts";
 
-const api = createApi({ ...platform, ...appLoader, timers, listen, serveNative });
+// No installLightResponse: a library does not replace the global Response.
+const api = createApi({ ...platform, ...appLoader, timers, listen, serveNative, nodeStreams: { EventEmitter, Readable } });
 
 /** Serve `options.app` with these settings in this process (no worker processes); see core/command/api.ts. */
 export function serve(options: ServeOptions): Promise<TricornServer> {

@@ -1,7 +1,7 @@
 /**
  * The programmatic API from source on Node (runtimes/node/api.ts; the
  * packed tarball on Node, Deno and Bun is test/e2e/package.test.ts):
- * `serve()` of a fetch app, a gateway app and a module path, graceful
+ * `serve()` of a fetch app, a gateway app, a node app and a module path, graceful
  * `stop()`, and one-line errors for bad options.
  */
 import path from "node:path";
@@ -59,10 +59,22 @@ describe("serve()", () => {
     }
   });
 
+  test("a node app (Express)", async () => {
+    const { default: express } = await import("express");
+    const app = express();
+    app.get("/e", (_req, res) => void res.send("express\n"));
+    const server = await serve({ app, bind: "127.0.0.1:0" });
+    try {
+      expect(await request(portOf(server.url), "/e")).toMatchObject({ status: 200, body: "express\n" });
+    } finally {
+      await server.stop();
+    }
+  });
+
   test("bad options are one-line errors naming serve() and the setting", async () => {
     await expect(serve({ app: { fetch: () => new Response("") }, workers: "lots" })).rejects.toThrow('serve(): workers: expected a positive integer or "auto", got "lots"');
     await expect(serve({ app: { fetch: () => new Response("") }, bnid: "x" } as never)).rejects.toThrow('serve(): unknown setting "bnid" (did you mean bind?)');
-    await expect(serve({ app: 42 as never, bind: "127.0.0.1:0" })).rejects.toThrow("serve(): export app is not an app: expected {fetch} or a function, got a number");
+    await expect(serve({ app: 42 as never, bind: "127.0.0.1:0" })).rejects.toThrow(/^serve\(\): export app is not an app: expected {fetch}, .* got a number/);
     await expect(serve({ app: "no-such-file.js", bind: "127.0.0.1:0" })).rejects.toThrow(/no-such-file\.js/);
   });
 
