@@ -3,7 +3,8 @@
  * - the tricorn arguments in the Dockerfile's CMD, the Kubernetes args and the
  *   systemd ExecStart parse with tricorn's own command-line parser (a flag
  *   that does not exist, or a bad value, fails here);
- * - the Kubernetes grace period is longer than the preStop pause + graceful timeout;
+ * - the Kubernetes grace period is longer than drain delay + graceful timeout,
+ *   and the probes use /readyz and /healthz on the metrics bind;
  * - the Dockerfile is multi-stage, runs as a non-root user, uses exec form;
  * - the Deno permission flags of the Dockerfile are exactly the ones the
  *   Deno entry runs with: a master started with them serves with two
@@ -57,11 +58,15 @@ describe("deploy/", () => {
     }
   });
 
-  test("Kubernetes: the grace period outlasts the preStop pause plus graceful timeout; workers auto", () => {
+  test("Kubernetes: the grace period outlasts drain delay plus graceful timeout; probes use the health answers; workers auto", () => {
     const { settings } = parseCommandLine(kubernetesArgs(), {});
     const grace = Number(/terminationGracePeriodSeconds: (\d+)/.exec(DEPLOYMENT)![1]);
-    const pause = Number(/preStop:\n\s+exec: \{ command: \["sleep", "(\d+)"\] \}/.exec(DEPLOYMENT)![1]);
-    expect(grace).toBeGreaterThan(pause + settings.graceful_timeout);
+    expect(settings.drain_delay).toBeGreaterThan(0);
+    expect(grace).toBeGreaterThan(settings.drain_delay + settings.graceful_timeout);
+    expect(settings.metrics_bind).not.toBeNull();
+    expect(DEPLOYMENT).toMatch(/readinessProbe:\n\s+httpGet: \{ path: \/readyz, port: metrics \}/);
+    expect(DEPLOYMENT).toMatch(/livenessProbe:\n\s+httpGet: \{ path: \/healthz, port: metrics \}/);
+    expect(DEPLOYMENT).toMatch(/- \{ name: metrics, containerPort: 9100 \}/);
     expect(settings.workers).toBe(0); // "auto", resolved from the CPU limit at start-up
   });
 
@@ -87,11 +92,11 @@ describe("deploy/", () => {
     }
   }, 60_000);
 
-  test.runIf(TESTED_RUNTIMES.includes("deno"))("Deno: the same set plus --allow-write serves on a unix socket (docs/deploy.md)", async () => {
+  test.runIf(TESTED_RUNTIMES.includes("deno"))("Deno: the same set serves on a unix socket (docs/deploy.md)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-deno-perms-"));
     try {
       const socket = path.join(dir, "app.sock");
-      const server = await start({ runtime: "deno", app: path.join(ROOT, "examples/hello/app.js"), args: ["-b", `unix:${socket}`], denoFlags: [...denoFlags, "--allow-write"] });
+      const server = await start({ runtime: "deno", app: path.join(ROOT, "examples/hello/app.js"), args: ["-b", `unix:${socket}`], denoFlags });
       expect(await request({ socketPath: socket }, "/?name=unix")).toMatchObject({ status: 200, body: "Hello, unix!\n" });
       await server.stop();
     } finally {

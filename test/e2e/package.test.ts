@@ -278,6 +278,20 @@ describe("npm package", () => {
     });
   });
 
+  test("Deno: node_modules/tricorn/dist/deno.js with deploy/Dockerfile's permission flags (not -A) serves with 2 workers", async () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, "deploy", "Dockerfile"), "utf8");
+    const entrypoint = JSON.parse(/^FROM .* AS runtime-deno\n(?:.*\n)*?ENTRYPOINT (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const flags = entrypoint.filter((arg) => arg.startsWith("--"));
+    expect(entrypoint.at(-1)).toBe("node_modules/tricorn/dist/deno.js");
+    const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-denodir-"));
+    try {
+      const args = ["run", ...flags, "--cached-only", "node_modules/tricorn/dist/deno.js", "-w", "2", "-b", "127.0.0.1:0", "--control-socket", path.join(denoDir, "ctl"), "app.js"];
+      await withServer(path.join(BIN, "deno"), args, (url, stderr) => expectTwoWorkersServing(url, "denoflags", stderr), { DENO_DIR: denoDir });
+    } finally {
+      fs.rmSync(denoDir, { recursive: true, force: true });
+    }
+  });
+
   test("Deno: deno run -A npm:tricorn runs natively from the local node_modules with 2 workers", async () => {
     // --cached-only with an empty DENO_DIR proves nothing came from a registry.
     const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-denodir-"));
