@@ -78,6 +78,20 @@ describe("serve()", () => {
     await expect(serve({ app: "no-such-file.js", bind: "127.0.0.1:0" })).rejects.toThrow(/no-such-file\.js/);
   });
 
+  test("reads no TRICORN_* variable and installs no signal handler", async () => {
+    const signals = ["SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT"] as const;
+    const before = signals.map((signal) => process.listenerCount(signal));
+    process.env.TRICORN_KEEPALIVE = "not a number"; // the command would refuse to start
+    try {
+      const server = await serve({ app: () => new Response("env\n"), bind: "127.0.0.1:0" });
+      expect(signals.map((signal) => process.listenerCount(signal))).toEqual(before);
+      expect(await request(portOf(server.url), "/")).toMatchObject({ status: 200, body: "env\n" });
+      await server.stop();
+    } finally {
+      delete process.env.TRICORN_KEEPALIVE;
+    }
+  });
+
   test("defineConfig returns the config unchanged", () => {
     const config = { workers: 3, bind: "unix:/run/app.sock" } as const;
     expect(defineConfig(config)).toBe(config);
