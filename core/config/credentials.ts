@@ -31,6 +31,27 @@ function lookup(database: string, key: string): string[] | null {
 
 const isId = (value: string) => /^\d+$/.test(value);
 
+/** Where and how `--user` and `--group` values are looked up. */
+interface AccountKind {
+  readonly flag: string;
+  readonly noun: string;
+  readonly file: string;
+  readonly idName: string;
+  readonly create: string;
+}
+const USER: AccountKind = { flag: "--user", noun: "user", file: "/etc/passwd", idName: "uid", create: "useradd" };
+const GROUP: AccountKind = { flag: "--group", noun: "group", file: "/etc/group", idName: "gid", create: "groupadd" };
+
+/** The id, label and database entry (null for an unknown numeric id) of `value`; throws for an unknown name. */
+function account(kind: AccountKind, value: string, database: (path: string) => string): { id: number; label: string; entry: string[] | null } {
+  const entry = lookup(database(kind.file), value);
+  if (entry === null && !isId(value)) {
+    throw new CredentialsError(`${kind.flag}: no ${kind.noun} ${JSON.stringify(value)} in ${kind.file}; create it (${kind.create} --system ${value}) or give a numeric id`);
+  }
+  const id = entry === null ? Number(value) : Number(entry[2]);
+  return { id, label: entry === null ? `${kind.idName} ${id}` : `${entry[0]} (${kind.idName} ${id})`, entry };
+}
+
 /**
  * The workers' credentials for `user` and `group` (either may be null), or
  * null when neither is set. `read` returns a file's text (throws when it
@@ -54,23 +75,21 @@ export function resolveCredentials(
   let gid = current.gid;
   let userLabel = `uid ${uid}`;
   if (user !== null) {
-    const entry = lookup(database("/etc/passwd"), user);
-    if (entry === null && !isId(user)) throw new CredentialsError(`--user: no user ${JSON.stringify(user)} in /etc/passwd; create it (useradd --system ${user}) or give a numeric id`);
-    uid = entry === null ? Number(user) : Number(entry[2]);
-    userLabel = entry === null ? `uid ${uid}` : `${entry[0]} (uid ${uid})`;
+    const found = account(USER, user, database);
+    uid = found.id;
+    userLabel = found.label;
     if (group === null) {
-      if (entry === null) throw new CredentialsError(`--user ${user}: not in /etc/passwd, so its group is unknown; add --group`);
-      gid = Number(entry[3]);
+      if (found.entry === null) throw new CredentialsError(`--user ${user}: not in /etc/passwd, so its group is unknown; add --group`);
+      gid = Number(found.entry[3]);
     }
   }
   let groupLabel = `gid ${gid}`;
   if (group !== null) {
-    const entry = lookup(database("/etc/group"), group);
-    if (entry === null && !isId(group)) throw new CredentialsError(`--group: no group ${JSON.stringify(group)} in /etc/group; create it (groupadd --system ${group}) or give a numeric id`);
-    gid = entry === null ? Number(group) : Number(entry[2]);
-    groupLabel = entry === null ? `gid ${gid}` : `${entry[0]} (gid ${gid})`;
+    const found = account(GROUP, group, database);
+    gid = found.id;
+    groupLabel = found.label;
   } else {
-    const entry = lookup(database("/etc/group"), String(gid));
+    const entry = lookup(database(GROUP.file), String(gid));
     if (entry !== null) groupLabel = `${entry[0]} (gid ${gid})`;
   }
   return { uid, gid, userLabel, groupLabel };
