@@ -18,8 +18,11 @@ import { concat, toBytes } from "./bytes.ts";
 import type { HeaderList } from "../core/http/types.ts";
 import type { IncomingRequest, RequestHandler, ResponseWriter } from "../core/server/types.ts";
 import type { Logger } from "../core/log/logger.ts";
-import { LightRequest } from "./request.ts";
+import { LightRequest, bunUpgradeRequest, pendingUpgrade } from "./request.ts";
 import { headerList, lightParts } from "./light-response.ts";
+import type { BunWebSocketHandlers } from "./ws/bun-socket.ts";
+import type { WebSocketConfig } from "./ws/config.ts";
+import { WebSocketContext, type BunUpgradeOptions } from "./ws/upgrade.ts";
 import { staticBody } from "./static-body.ts";
 import { errorHandlerOf, withErrorHandler } from "./serve-fields.ts";
 
@@ -28,6 +31,10 @@ export interface ServeInfo {
   readonly remoteAddr: { readonly transport: "tcp"; readonly hostname: string; readonly port: number };
   /** Bun-style peer address lookup. */
   requestIP(request?: unknown): { address: string; family: "IPv4" | "IPv6"; port: number };
+  /** Bun's `server.upgrade`: switch `request` to a WebSocket run by the app's `websocket` handlers. */
+  upgrade(request: Request, options?: BunUpgradeOptions): boolean;
+  /** Bun's `server.publish`: send to every WebSocket of this worker subscribed to `topic`. */
+  publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, compress?: boolean): number;
 }
 
 /** Third argument of fetch handlers, like a Workers `ExecutionContext` (Hono's `c.executionCtx`). */
@@ -47,6 +54,8 @@ export type FetchApp = FetchFunction | { fetch: FetchFunction };
 export interface FetchOptions {
   /** Where `waitUntil` rejections are logged. */
   logger?: Logger;
+  /** WebSocket limits and compression (defaults when absent). */
+  websocket?: WebSocketConfig;
 }
 
 /** How many non-blocking reads decide between one Content-Length response and streaming. */
@@ -64,8 +73,17 @@ export const IMPLIED_TEXT_TYPE = new Response("x").headers.get("content-type") =
 
 class Info implements ServeInfo {
   private readonly req: IncomingRequest;
-  constructor(req: IncomingRequest) {
+  private readonly ws: WebSocketContext;
+  constructor(req: IncomingRequest, ws: WebSocketContext) {
     this.req = req;
+    this.ws = ws;
+  }
+  upgrade(request: Request, options?: BunUpgradeOptions): boolean {
+    return bunUpgradeRequest(request, options);
+  }
+  publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, compress = false): number {
+    const message = typeof data === "string" ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
+    return this.ws.topics.publish(topic, message, compress, null);
   }
   get remoteAddr(): ServeInfo["remoteAddr"] {
     return { transport: "tcp", hostname: this.req.remoteAddress, port: this.req.remotePort };
@@ -218,6 +236,19 @@ export function executionContext(logger: Logger | undefined): ExecutionContext {
   };
 }
 
+/** The app's Bun-style `websocket` handlers (`export default { fetch, websocket }`), or null. */
+function bunHandlers(app: FetchApp): BunWebSocketHandlers | null {
+  const handlers = (app as { websocket?: unknown }).websocket;
+  return handlers !== null && typeof handlers === "object" ? (handlers as BunWebSocketHandlers) : null;
+}
+
+/** Sends what fetch returned, unless the app upgraded the request to a WebSocket. */
+function respond(request: Request, response: Response, res: ResponseWriter, isHead: boolean): void | Promise<void> {
+  const pending = pendingUpgrade(request);
+  if (pending !== null && pending.finish(response)) return;
+  return sendResponse(response, res, isHead);
+}
+
 /**
  * Wraps a fetch-style app as a {@link RequestHandler}. A synchronous handler
  * returning a Response with a null body is answered without any Promise.
@@ -236,13 +267,26 @@ export function fetchHandler(app: FetchApp, options: FetchOptions = {}): Request
   const onError = errorHandlerOf(app);
   if (onError !== null) fetchFn = withErrorHandler(fetchFn, onError);
   const ctx = executionContext(options.logger);
+  const ws = new WebSocketContext(options.websocket, options.logger, bunHandlers(app));
   return (req: IncomingRequest, res: ResponseWriter): void | Promise<void> => {
-    const request = new LightRequest(req, res) as unknown as Request;
+    const request = new LightRequest(req, res, ws) as unknown as Request;
     const isHead = req.head.method === "HEAD";
-    const response = fetchFn(request, new Info(req), ctx);
-    if (response !== null && typeof response === "object" && typeof (response as Promise<Response>).then === "function") {
-      return (response as Promise<Response>).then((r) => sendResponse(r, res, isHead));
+    let response: Response | Promise<Response>;
+    try {
+      response = fetchFn(request, new Info(req, ws), ctx);
+    } catch (error) {
+      pendingUpgrade(request)?.fail();
+      throw error;
     }
-    return sendResponse(response as Response, res, isHead);
+    if (response !== null && typeof response === "object" && typeof (response as Promise<Response>).then === "function") {
+      return (response as Promise<Response>).then(
+        (r) => respond(request, r, res, isHead),
+        (error: unknown) => {
+          pendingUpgrade(request)?.fail();
+          throw error;
+        },
+      );
+    }
+    return respond(request, response as Response, res, isHead);
   };
 }

@@ -9,6 +9,10 @@
  */
 import type { IncomingRequest, ResponseWriter } from "../core/server/types.ts";
 import { forwardMembers } from "./forward.ts";
+import {
+  UPGRADE_WEBSOCKET, bunUpgrade, upgradeWebSocket, type BunUpgradeOptions, type PendingUpgrade, type UpgradeWebSocketOptions,
+  type UpgradeWebSocketResult, type WebSocketContext,
+} from "./ws/upgrade.ts";
 
 const INCOMING = Symbol("tricorn.incoming");
 const RESPONSE = Symbol("tricorn.response");
@@ -17,6 +21,8 @@ const HEADERS = Symbol("tricorn.headers");
 const STREAM = Symbol("tricorn.stream");
 const REAL = Symbol("tricorn.request");
 const USED = Symbol("tricorn.bodyUsed");
+const WS = Symbol("tricorn.websocket");
+const PENDING = Symbol("tricorn.pendingUpgrade");
 
 function unusable(): Promise<never> {
   return Promise.reject(new TypeError("Body is unusable: the request body has already been read"));
@@ -87,10 +93,21 @@ export class LightRequest {
   [STREAM]: ReadableStream<Uint8Array> | null | undefined = undefined;
   [REAL]: Request | undefined = undefined;
   [USED] = false;
+  [WS]: WebSocketContext | null;
+  [PENDING]: PendingUpgrade | null = null;
 
-  constructor(req: IncomingRequest, res: ResponseWriter) {
+  constructor(req: IncomingRequest, res: ResponseWriter, ws: WebSocketContext | null = null) {
     this[INCOMING] = req;
     this[RESPONSE] = res;
+    this[WS] = ws;
+  }
+
+  /** tricorn's `upgradeWebSocket` for this request (adapters/websocket.ts calls it through the global symbol). */
+  [UPGRADE_WEBSOCKET](options?: UpgradeWebSocketOptions): UpgradeWebSocketResult {
+    const ctx = this[WS];
+    if (ctx === null) throw new TypeError("WebSocket upgrades are not available for this request");
+    if (this[PENDING] !== null) throw new TypeError("this request is already being upgraded");
+    return upgradeWebSocket(this[INCOMING], this[RESPONSE], this.url, ctx, (p) => (this[PENDING] = p), options);
   }
 
   get method(): string {
@@ -243,3 +260,16 @@ for (const name of ["text", "json", "arrayBuffer", "bytes", "blob"] as const) {
 // Everything else a Request has (cache, mode, redirect, referrer, keepalive, …) is forwarded.
 forwardMembers(LightRequest.prototype, Request.prototype, (request: LightRequest) => request.real());
 Object.setPrototypeOf(LightRequest.prototype, Request.prototype);
+
+/** The upgrade an app asked for while handling `request` (then the fetch adapter completes it), or null. */
+export function pendingUpgrade(request: Request): PendingUpgrade | null {
+  return request instanceof LightRequest ? request[PENDING] : null;
+}
+
+/** Bun's `server.upgrade(request, options)` for a request tricorn made; false for any other request. */
+export function bunUpgradeRequest(request: unknown, options?: BunUpgradeOptions): boolean {
+  if (!(request instanceof LightRequest)) return false;
+  const ctx = request[WS];
+  if (ctx === null || request[PENDING] !== null) return false;
+  return bunUpgrade(request[INCOMING], request[RESPONSE], ctx, (p) => (request[PENDING] = p), options);
+}

@@ -27,6 +27,7 @@ import type { HeaderList, ParserEvents, ParserLimits, RequestHead } from "../htt
 import type { Logger } from "../log/logger.ts";
 import type { RequestHandler } from "./types.ts";
 import type { Socket, SocketHandlers } from "../runtime/socket.ts";
+import type { UpgradeFactory, UpgradeHost, UpgradedProtocol } from "./upgrade.ts";
 
 /** Bytes of held (not yet parsed) pipelined input above which the socket is paused. */
 export const INPUT_HIGH_WATER = 64 * 1024;
@@ -127,6 +128,10 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private pausedForBody = false;
   private drainPromise: Promise<void> | null = null;
   private drainResolve: (() => void) | null = null;
+  /** After a 101: the protocol that owns the socket now (socket events go there); null while speaking HTTP. */
+  private upgraded: UpgradedProtocol | null = null;
+  /** The exchange that switched protocols (logged when the connection closes). */
+  private upgradedBy: Exchange | null = null;
 
   constructor(socket: Socket, server: ConnectionServer) {
     this.socket = socket;
@@ -168,6 +173,10 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   /* ---------------- SocketHandlers ---------------- */
 
   data(chunk: Uint8Array): void {
+    if (this.upgraded !== null) {
+      this.upgraded.data(chunk);
+      return;
+    }
     if (this.ending || chunk.length === 0) return;
     this.stats.receivedBytes += chunk.length;
     if (this.input === null) this.input = chunk;
@@ -177,6 +186,10 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   drain(): void {
     this.writeBlocked = false;
+    if (this.upgraded !== null) {
+      this.upgraded.drain();
+      return;
+    }
     this.resolveDrain();
     if (this.exchange === null && this.deadlineKind === DEADLINE_IDLE && this.deadline === 0) {
       this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
@@ -185,6 +198,10 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   }
 
   end(): void {
+    if (this.upgraded !== null) {
+      this.upgraded.end();
+      return;
+    }
     if (this.ending) return;
     this.peerEnded = true;
     const ex = this.exchange;
@@ -213,6 +230,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.input = null;
     this.moreInput = null;
     this.resolveDrain();
+    if (this.upgraded !== null) this.upgradeClosed(this.upgraded);
     this.server.connectionClosed(this);
   }
 
@@ -247,7 +265,12 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /* ---------------- Timed ---------------- */
 
-  onTimeout(_now: number): void {
+  onTimeout(now: number): void {
+    if (this.upgraded !== null) {
+      this.deadline = 0;
+      this.upgraded.onTimeout(now);
+      return;
+    }
     const kind = this.deadlineKind;
     this.deadline = 0;
     this.deadlineKind = NO_DEADLINE;
@@ -335,11 +358,69 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.socket.destroy();
   }
 
+  /**
+   * Switches to another protocol after `ex`'s request (see core/server/upgrade.ts):
+   * writes the 101 `head`, hands every later socket event to the protocol, and
+   * passes on bytes that arrived after the request. Null when it cannot switch.
+   */
+  upgrade(ex: Exchange, head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null {
+    if (this.exchange !== ex || ex.started || !this.messageDone || this.ending || this.closeWhenDone || this.server.draining) {
+      return null;
+    }
+    ex.started = ex.finished = true;
+    ex.status = 101;
+    this.exchange = null;
+    this.deadline = 0;
+    this.deadlineKind = NO_DEADLINE;
+    if (!this.socket.write(head)) this.writeBlocked = true;
+    const host: UpgradeHost = {
+      socket: this.socket,
+      now: () => this.server.wheel.now(),
+      setDeadline: (at) => {
+        if (!this.closed) this.deadline = at;
+      },
+      appError: (message, error) => this.logger.error(message, error),
+    };
+    const protocol = create(host);
+    this.upgraded = protocol;
+    this.upgradedBy = ex;
+    this.server.requestDone();
+    // Bytes the client sent right after its request already belong to the new protocol.
+    const held: Uint8Array[] = [];
+    for (let data = this.takeInput(); data !== null; data = this.takeInput()) held.push(data);
+    this.pausedForInput = this.pausedForBody = false;
+    this.socket.resume();
+    if (held.length > 0) {
+      queueMicrotask(() => {
+        for (const data of held) if (!this.closed) protocol.data(data);
+      });
+    }
+    return protocol;
+  }
+
+  /** The upgraded protocol's socket closed: tell it, and log its session (status 101, duration, bytes sent). */
+  private upgradeClosed(protocol: UpgradedProtocol): void {
+    try {
+      protocol.closed();
+    } catch (error) {
+      this.logger.error("Error while closing an upgraded connection", error);
+    }
+    const ex = this.upgradedBy;
+    if (ex !== null && this.accessLog !== null) {
+      ex.bodyBytes = protocol.bytesOut;
+      this.accessLog.log(ex);
+    }
+  }
+
   /* ---------------- used by the server ---------------- */
 
   /** Graceful drain: close now if idle, else close after the current response. */
   closeIfIdle(): void {
     this.closeWhenDone = true;
+    if (this.upgraded !== null) {
+      this.upgraded.goingAway();
+      return;
+    }
     // A connection that has not served a request yet was just accepted and its
     // request is likely in flight: closing it now would reset the client (HUP,
     // max_requests). It closes after its first response, or at the header timeout.
@@ -364,7 +445,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   private loop(): void {
     for (;;) {
-      if (this.ending) return;
+      if (this.ending || this.upgraded !== null) return;
       const ex = this.exchange;
       if (ex !== null && this.messageDone) {
         if (!ex.finished) {

@@ -13,6 +13,7 @@ import type { AddressMatcher } from "../net/ip-match.ts";
 import { FRAMING_LENGTH, FRAMING_NONE, ResponseError, type ResponseContext, type ResponseSerializer } from "../http/serializer.ts";
 import type { HeaderList, RequestHead } from "../http/types.ts";
 import type { IncomingRequest, RequestBody, ResponseWriter } from "./types.ts";
+import type { UpgradeFactory, UpgradedProtocol } from "./upgrade.ts";
 
 const encoder = new TextEncoder();
 
@@ -53,6 +54,8 @@ export interface ExchangeOwner {
   responseAborted(ex: Exchange): void;
   /** Resolves once the socket drained after a write returned false. */
   waitDrain(): Promise<void>;
+  /** Switch to another protocol after `ex` (core/server/upgrade.ts); null when it cannot. */
+  upgrade(ex: Exchange, head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null;
 }
 
 /** See the module comment. Created by the connection (connection.ts) when a request head is parsed. */
@@ -219,6 +222,11 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.pendingHead = null;
     if (!ok) conn.writeBlocked = true;
     conn.responseFinished(this);
+  }
+
+  /** Switches the connection to another protocol (core/server/upgrade.ts); null when it cannot. */
+  upgrade(head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null {
+    return this.conn.upgrade(this, head, create);
   }
 
   abort(_error?: unknown): void {

@@ -1,0 +1,62 @@
+/**
+ * The seam through which a response switches its connection to another
+ * protocol (`101 Switching Protocols`, used for WebSocket): the connection
+ * writes the 101 head, stops speaking HTTP and forwards every later socket
+ * event and deadline to an {@link UpgradedProtocol}. The connection stays
+ * registered with its server, so it still counts toward
+ * `worker_connections`, still gets the graceful-stop signal (`goingAway`) and
+ * still keeps the worker's drain waiting until it closes.
+ */
+
+/** What an upgraded protocol gets from the connection it took over. */
+export interface UpgradeHost {
+  /** The connection's socket (writes, pause/resume, end, destroy). */
+  readonly socket: {
+    write(chunk: Uint8Array): boolean;
+    pause(): void;
+    resume(): void;
+    end(): void;
+    destroy(): void;
+  };
+  /** Monotonic (coarse) ms, the server's timeout-wheel clock. */
+  now(): number;
+  /** Call the protocol's `onTimeout` once monotonic time `at` has passed (0 = no deadline). */
+  setDeadline(at: number): void;
+  /** Logs an error raised by app code running on the protocol. */
+  appError(message: string, error: unknown): void;
+}
+
+/** A protocol running on a connection after a 101 (a WebSocket session). */
+export interface UpgradedProtocol {
+  data(chunk: Uint8Array): void;
+  drain(): void;
+  /** The peer half-closed. */
+  end(): void;
+  /** The socket is gone. Called exactly once. */
+  closed(): void;
+  /** A deadline set through {@link UpgradeHost.setDeadline} passed. */
+  onTimeout(now: number): void;
+  /** The server is stopping gracefully (TERM, HUP, max_requests): close politely, soon. */
+  goingAway(): void;
+  /** Bytes sent after the handshake (access log). */
+  readonly bytesOut: number;
+}
+
+/** Creates the protocol once the 101 head is queued. */
+export type UpgradeFactory = (host: UpgradeHost) => UpgradedProtocol;
+
+/** A response writer that can switch protocols (core engine responses; not `--engine native` on Node). */
+export interface UpgradableResponse {
+  /**
+   * Writes `head` (a complete `101` response head) and hands the connection to
+   * the protocol `create` returns. Returns null, writing nothing, when the
+   * connection cannot switch (response already started, request body still
+   * arriving, server draining, connection gone).
+   */
+  upgrade(head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null;
+}
+
+/** Whether `res` supports {@link UpgradableResponse.upgrade}. */
+export function canUpgrade(res: unknown): res is UpgradableResponse {
+  return typeof (res as Partial<UpgradableResponse> | null)?.upgrade === "function";
+}
