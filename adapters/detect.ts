@@ -15,6 +15,7 @@
 import type { Logger } from "../core/log/logger.ts";
 import type { RequestHandler } from "../core/server/types.ts";
 import { fetchHandler, type FetchApp } from "./fetch.ts";
+import type { WebSocketConfig } from "./ws/config.ts";
 import { gatewayHandler, type GatewayApp, type GatewayOptions } from "./gateway.ts";
 import { frameworkShape, nodeAppHandler, parameterNames, twoParameterKind, type NodeStreamClasses } from "./node/index.ts";
 import { serveFieldWarnings } from "./serve-fields.ts";
@@ -29,6 +30,8 @@ const CHOICES = "--interface fetch, gateway or node";
 export interface HandlerOptions extends GatewayOptions {
   /** The runtime's EventEmitter and Readable (node apps only; see adapters/node/streams.ts). */
   nodeStreams?: NodeStreamClasses;
+  /** WebSocket limits and compression (fetch apps). */
+  websocket?: WebSocketConfig;
 }
 
 function describe(value: unknown): string {
@@ -120,7 +123,7 @@ export function createHandler(
   if (kind === "gateway") return gatewayHandler(app as GatewayApp, { ...options, logger });
   if (kind === "node") throw new Error(`export ${exportName} is a node app: serve it through buildHandler()`);
   for (const warning of serveFieldWarnings(app, `export ${exportName}`)) logger.warning(warning);
-  return fetchHandler(app as FetchApp, { logger });
+  return fetchHandler(app as FetchApp, { logger, websocket: options.websocket });
 }
 
 /** A handler and the words the start-up log uses for it (`fetch`, `gateway`, `node (Express)`). */

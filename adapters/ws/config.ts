@@ -2,6 +2,7 @@
  * WebSocket settings as the adapters apply them (from the `websocket_*`
  * settings), plus the compression codec the runtime provides.
  */
+import type { Settings } from "../../core/config/settings.ts";
 import type { DeflateCodec } from "../../core/ws/deflate.ts";
 import type { OverflowPolicy } from "../../core/ws/session.ts";
 
@@ -36,5 +37,19 @@ export function defaultWebSocketConfig(): WebSocketConfig {
     compression: false,
     codec: null,
     serverHeader: "tricorn",
+  };
+}
+
+/** The WebSocket settings of a worker (`websocket_*`, `server_header`) with the runtime's codec. */
+export function websocketConfigFrom(settings: Settings, codec: DeflateCodec | undefined): WebSocketConfig {
+  return {
+    maxMessage: settings.websocket_max_message,
+    maxBuffer: settings.websocket_max_buffer,
+    overflow: settings.websocket_overflow,
+    pingInterval: settings.websocket_ping_interval * 1000,
+    pingTimeout: settings.websocket_ping_timeout * 1000,
+    compression: settings.websocket_compression,
+    codec: codec ?? null,
+    serverHeader: settings.server_header,
   };
 }

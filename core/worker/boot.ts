@@ -12,6 +12,7 @@ import type { RequestHandler } from "../server/types.ts";
 import { limitConnections, listenAll } from "../server/listen.ts";
 import { bootNative } from "./engine.ts";
 import { loadHandler } from "./load-app.ts";
+import { websocketConfigFrom } from "../../adapters/ws/config.ts";
 import { boundedStop, type BootOptions, type ServingProcess, type WorkerRuntime } from "./serving.ts";
 
 /** Settings mapped onto ServerCore's options. */
@@ -54,6 +55,7 @@ export async function bootServer(
     headerMap: settings.header_map,
     multiprocess: boot.multiprocess ?? false,
     nodeStreams: rt.nodeStreams,
+    websocket: websocketConfigFrom(settings, rt.deflateCodec),
   });
   return serveHandler(rt, settings, handler, logger, boot);
 }

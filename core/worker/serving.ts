@@ -3,6 +3,7 @@
  * needs from a runtime ({@link WorkerRuntime}) and the graceful stop bounded
  * by `graceful_timeout`, shared by both engines (boot.ts, engine.ts).
  */
+import type { DeflateCodec } from "../ws/deflate.ts";
 import type { AccessLogger } from "../log/access-log.ts";
 import type { AppLoader, Platform } from "../runtime/platform.ts";
 import type { ListenFn } from "../net/listen-types.ts";
@@ -28,6 +29,8 @@ export interface WorkerRuntime extends Platform, AppLoader {
   installLightResponse?: () => void;
   /** The runtime's node:events EventEmitter and node:stream Readable, for node apps (adapters/node/streams.ts). */
   readonly nodeStreams: NodeStreamClasses;
+  /** Raw deflate streams for WebSocket permessage-deflate; absent: no compression. */
+  deflateCodec?: DeflateCodec;
 }
 
 /** A process that is serving: its listeners and connection server. */

@@ -13,10 +13,11 @@ import { LightResponse } from "../../adapters/light-response.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 import { unixRequest } from "./unix-request.ts";
+import { deflateCodec } from "./deflate.ts";
 
 /** This entry point's choice (library code never patches globals): the `light_response` setting. */
 function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });

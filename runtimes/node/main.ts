@@ -14,6 +14,7 @@ import { LightResponse } from "../../adapters/light-response.ts";
 import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 import { unixRequest } from "./unix-request.ts";
+import { deflateCodec } from "./deflate.ts";
 
 // Node's own latin1 decoder is about twice as fast as the portable paths for header values.
 setLatin1Decoder((bytes, start, end) => Buffer.prototype.latin1Slice.call(bytes, start, end));
@@ -22,4 +23,4 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });
