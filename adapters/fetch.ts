@@ -22,7 +22,7 @@ import { LightRequest, bunUpgradeRequest, pendingUpgrade } from "./request.ts";
 import { headerList, lightParts } from "./light-response.ts";
 import type { BunWebSocketHandlers } from "./ws/bun-socket.ts";
 import type { WebSocketConfig } from "./ws/config.ts";
-import { WebSocketContext, type BunUpgradeOptions } from "./ws/upgrade.ts";
+import { WebSocketContext, answerRefusal, type BunUpgradeOptions } from "./ws/upgrade.ts";
 import { staticBody } from "./static-body.ts";
 import { errorHandlerOf, withErrorHandler } from "./serve-fields.ts";
 
@@ -276,6 +276,7 @@ export function fetchHandler(app: FetchApp, options: FetchOptions = {}): Request
       response = fetchFn(request, new Info(req, ws), ctx);
     } catch (error) {
       pendingUpgrade(request)?.fail();
+      if (answerRefusal(error, res)) return;
       throw error;
     }
     if (response !== null && typeof response === "object" && typeof (response as Promise<Response>).then === "function") {
@@ -283,7 +284,7 @@ export function fetchHandler(app: FetchApp, options: FetchOptions = {}): Request
         (r) => respond(request, r, res, isHead),
         (error: unknown) => {
           pendingUpgrade(request)?.fail();
-          throw error;
+          if (!answerRefusal(error, res)) throw error;
         },
       );
     }

@@ -80,8 +80,25 @@ function headerPairs(init: HeadersInit | undefined): string[] {
   return out;
 }
 
+const REFUSAL = Symbol("tricorn.websocketRefusal");
+
+/** The error `upgradeWebSocket` throws for a bad handshake; it carries the 400/426 answer. */
 function refusalError(refusal: UpgradeRefusal): TypeError {
-  return new TypeError(`not a valid WebSocket upgrade request: ${refusal.message}`);
+  const error = new TypeError(`not a valid WebSocket upgrade request: ${refusal.message}`);
+  (error as TypeError & { [REFUSAL]?: UpgradeRefusal })[REFUSAL] = refusal;
+  return error;
+}
+
+/**
+ * When `error` is a bad-handshake error from `upgradeWebSocket` that the app
+ * let through, answers its 400/426 (with `Sec-WebSocket-Version`) on `res`
+ * and returns true; false for any other error.
+ */
+export function answerRefusal(error: unknown, res: ResponseWriter): boolean {
+  const refusal = (error as { [REFUSAL]?: UpgradeRefusal } | null)?.[REFUSAL];
+  if (refusal === undefined || res.headersSent) return false;
+  res.send(refusal.status, undefined, refusal.headers, refusal.message + "\n");
+  return true;
 }
 
 
