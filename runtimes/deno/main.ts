@@ -20,4 +20,18 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
+// `Deno.upgradeWebSocket(request)` in an app works for the requests tricorn's core engine makes:
+// they carry tricorn's upgrade (adapters/websocket.ts); any other request goes to Deno's own.
+const denoUpgrade = Deno.upgradeWebSocket;
+Object.defineProperty(Deno, "upgradeWebSocket", {
+  configurable: true,
+  enumerable: true,
+  writable: true,
+  value: (request: Request, options?: Deno.UpgradeWebSocketOptions) => {
+    const tricornUpgrade = (request as unknown as Record<symbol, unknown>)[Symbol.for("tricorn.upgradeWebSocket")];
+    if (typeof tricornUpgrade === "function") return tricornUpgrade.call(request, options);
+    return denoUpgrade(request, options);
+  },
+});
+
 runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });
