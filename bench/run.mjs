@@ -17,6 +17,7 @@ import { estimateSeconds, selectServers } from "./lib/plan.mjs";
 import { commandWorks, freePort, killAllSync, machineBusySeconds, pinned, processTree, selfCpuSeconds, startServer, stopServer, treeCpuSeconds, waitReady } from "./lib/procs.mjs";
 import { APPS, SCENARIOS, serverCatalogue, serverLabel, unavailableReason } from "./lib/servers.mjs";
 import { killWrkSync, runWrk } from "./lib/wrk.mjs";
+import { runWebSocketBench } from "./lib/ws-bench.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const bins = {
@@ -191,6 +192,15 @@ async function main() {
     }
     log(`bench: re-rendered ${o.out}/benchmarks.md, .json, .svg from ${o.fromJson}`);
     return 0;
+  }
+  if (o.websocket) {
+    installSignalHandlers();
+    const failed = buildNode(o);
+    if (failed) {
+      process.stderr.write(`bench: ${failed}\n`);
+      return 1;
+    }
+    return runWebSocketBench(bins, o, choosePinning(machineFacts().nproc), log);
   }
   const wrkProbe = spawnSync("wrk", ["-v"], { stdio: "ignore" });
   if (wrkProbe.error) {

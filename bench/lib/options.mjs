@@ -24,6 +24,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-workers        skip the 2-worker runs
   --out DIR           where benchmarks.{md,json,svg} go (default docs)
   --no-build          do not run scripts/build.mjs before benchmarking tricorn on Node
+  --websocket         WebSocket echo instead: tricorn vs ws / Deno.serve / Bun.serve,
+                      32 B and 64 KiB messages (writes benchmarks-websocket.md/.json)
   --list              print the server matrix and what is available, then exit
   --from-json FILE    re-render benchmarks.md/.svg (and .json) into --out from a saved
                       benchmarks.json, without measuring
@@ -51,6 +53,7 @@ export function parseOptions(argv) {
     build: true,
     list: false,
     fromJson: null,
+    websocket: false,
     help: false,
   };
   const intArg = (name, value, min) => {
@@ -83,6 +86,7 @@ export function parseOptions(argv) {
       }
       case "--no-build": o.build = false; break;
       case "--list": o.list = true; break;
+      case "--websocket": o.websocket = true; break;
       case "--from-json": {
         const v = value();
         if (!v) throw new UsageError("--from-json needs a file");
