@@ -16,10 +16,7 @@ const encoder = new TextEncoder();
 
 /** See the module comment. */
 export class ServerSocket implements SessionListener {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
+  /** readyState values, as on a WHATWG WebSocket. */
   readonly CONNECTING = 0;
   readonly OPEN = 1;
   readonly CLOSING = 2;
