@@ -22,7 +22,7 @@ const KIND_ORDER = ["tricorn", "native", "peer"];
 const SECTION_ORDER = ["1:plain", "1:json", "1:pipelined", "2:plain"];
 const SECTION_TITLES = {
   "1:plain": "1 worker · GET / (plain text)",
-  "1:json": "1 worker · GET /json (Hono app)",
+  "1:json": "1 worker · GET /json (Hono, Express and Fastify apps)",
   "1:pipelined": "1 worker · GET / with 16 requests pipelined per write",
   "2:plain": "2 workers · GET / (server on both cores, wrk shares core 1)",
 };

@@ -141,6 +141,14 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
       encrypted: false,
     });
 
+    // A trusted proxy (127.0.0.1 by default) sets the client address and the scheme, as for the other interfaces.
+    const proxied = await exchange(
+      server.port,
+      req("GET", "/request", ["Host: a.test", "X-Forwarded-For: 203.0.113.9", "X-Forwarded-Proto: https"]),
+      { until: 1 },
+    );
+    expect(JSON.parse(proxied.finals[0].text)).toMatchObject({ remoteAddress: "203.0.113.9", encrypted: true });
+
     const file = await request(server.port, "/file");
     expect(file.status).toBe(200);
     expect(file.bytes.length).toBe(5000);
