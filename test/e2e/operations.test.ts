@@ -236,12 +236,26 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
       `tricorn: cannot open control socket ${path.join(dir, "no", "such.ctl")}: directory ${path.join(dir, "no")} does not exist; create it or choose another socket path\n`,
     ]);
 
+    const taken = net.createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => taken.once("listening", resolve));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+      const busy = await runCli({ runtime, args: ["--metrics-bind", `127.0.0.1:${takenPort}`, "-b", "127.0.0.1:0", path.join(ROOT, APP)] });
+      expect([busy.code, busy.stderr]).toEqual([1, `tricorn: cannot bind --metrics-bind 127.0.0.1:${takenPort}: address already in use; choose another address\n`]);
+    } finally {
+      taken.close();
+    }
+    const badBind = await runCli({ runtime, args: ["--metrics-bind", "unix:/tmp/x.sock", path.join(ROOT, APP)] });
+    expect([badBind.code, badBind.stderr]).toEqual([2, 'tricorn: --metrics-bind: expected HOST:PORT (a TCP address), got "unix:/tmp/x.sock"\n']);
+
     const first = await start({ runtime, app: path.join(ROOT, APP), cwd: dir });
     expect(fs.statSync(path.join(dir, "tricorn.ctl")).mode & 0o777).toBe(0o600);
     const status = await ctl(runtime, ["status", "--json"], dir);
     expect(JSON.parse(status.stdout)).toMatchObject({ pid: first.pid });
     const second = await start({ runtime, app: path.join(ROOT, APP), cwd: dir });
-    expect(second.stderr()).toContain(`No control socket (tricorn ctl): cannot use tricorn.ctl: address already in use`);
+    expect(second.stderr()).toContain(
+      "No control socket (tricorn ctl): cannot use tricorn.ctl: address already in use (another tricorn runs in this directory?); choose one with --control-socket PATH",
+    );
     expect((await fetch(`http://127.0.0.1:${second.port}/`)).status).toBe(200);
     // A master killed outright leaves its socket file behind; the next one replaces it.
     await first.stop("SIGKILL");
