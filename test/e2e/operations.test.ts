@@ -264,17 +264,20 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(JSON.parse((await ctl(runtime, ["status", "--json"], dir)).stdout)).toMatchObject({ pid: third.pid });
   }, 90_000);
 
-  test("--engine native: ctl counts requests; in-flight and connections are unknown", async () => {
+  test("--engine native: ctl and metrics count requests by method and status; connections are unknown", async () => {
     const dir = tmpDir();
     const socket = path.join(dir, "native.ctl");
-    const server = await start({ runtime, app: APP, args: ["--engine", "native", "--control-socket", socket] });
+    const server = await start({ runtime, app: APP, args: ["--engine", "native", "--control-socket", socket, "--metrics-bind", "127.0.0.1:0"] });
     for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(200);
     let status: { workers: Record<string, unknown>[] } = { workers: [] };
     await until(async () => {
       status = (await ctlJson(runtime, socket, ["status"])) as typeof status;
       return status.workers[0]?.requests === 3;
     }, () => JSON.stringify(status));
-    expect(status.workers[0]).toMatchObject({ inFlight: null, connections: null });
+    expect(status.workers[0]).toMatchObject({ inFlight: 0, connections: null });
     expect(status.workers[0]!.rss as number).toBeGreaterThan(0);
+    const text = await scrape(metricsPort(server));
+    expect(sample(text, 'tricorn_http_requests_total{method="GET",status="2xx"}')).toBe(3);
+    expect(sample(text, "tricorn_http_request_duration_seconds_count")).toBe(3);
   }, 60_000);
 });
