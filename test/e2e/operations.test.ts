@@ -11,8 +11,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { ctl as nodeCtl } from "../../runtimes/node/ctl.ts";
-import { ROOT, TESTED_RUNTIMES, runCli, startServersPerTest, until, type RunningServer, type RuntimeName } from "./harness.ts";
+import { ROOT, TESTED_RUNTIMES, ensureBuilt, runCli, startServersPerTest, until, type RunningServer, type RuntimeName } from "./harness.ts";
 
 const APP = "test/fixtures/faults-app.js";
 const start = startServersPerTest();
@@ -79,17 +78,16 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-/** `ctl` from a script on `runtime` (Node: this test process imports runtimes/node/ctl.ts). */
+/** `ctl` from a script on `runtime`, imported from the package entry (`import { ctl } from "tricorn"`: dist/api-<runtime>.js). */
 async function scriptCtl(runtime: RuntimeName, socket: string, command: string): Promise<Record<string, unknown>> {
-  if (runtime === "node") return (await nodeCtl(command, { controlSocket: socket })) as Record<string, unknown>;
-  const script = path.join(tmpDir(), "script.ts");
+  const script = path.join(tmpDir(), "script.mjs");
   fs.writeFileSync(
     script,
-    `import { ctl } from ${JSON.stringify(path.join(ROOT, "runtimes", runtime, "ctl.ts"))};\n` +
+    `import { ctl } from ${JSON.stringify(path.join(ROOT, "dist", `api-${runtime}.js`))};\n` +
       `console.log(JSON.stringify(await ctl(${JSON.stringify(command)}, { controlSocket: ${JSON.stringify(socket)} })));\n`,
   );
-  const bin = path.join(ROOT, "node_modules", ".bin", runtime);
-  const run = spawnSync(bin, runtime === "deno" ? ["run", "-A", script] : [script], { encoding: "utf8", timeout: 30_000 });
+  const [bin, args] = runtime === "node" ? [process.execPath, [script]] : [path.join(ROOT, "node_modules", ".bin", runtime), runtime === "deno" ? ["run", "-A", script] : [script]];
+  const run = spawnSync(bin, args, { encoding: "utf8", timeout: 30_000 });
   expect(run.stderr).toBe("");
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
@@ -159,6 +157,7 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(human.stdout).toMatch(new RegExp(`^master ${server.pid}: running, ready, generation 0, 2 worker\\(s\\) \\(target 2\\)\\nID +PID +STATE +AGE`));
     expect(human.stdout.match(/ serving /g)).toHaveLength(2);
     expect(await ctlJson(runtime, socket, ["stats"])).toMatchObject({ requests: 6, workers: 2, ready: true });
+    await ensureBuilt(); // the package entries (dist/api-*.js) for every runtime
     expect(await scriptCtl(runtime, socket, "stats")).toMatchObject({ requests: 6, workers: 2 });
 
     expect((await ctl(runtime, ["--control-socket", socket, "workers", "add", "1"])).stdout).toBe("workers: 2 -> 3\n");
