@@ -21,6 +21,7 @@ import { HttpError } from "../core/http/errors.ts";
 import { reasonPhrase } from "../core/http/status.ts";
 import type { HeaderList, RequestHead } from "../core/http/types.ts";
 import type { Logger } from "../core/log/logger.ts";
+import type { ServerStats } from "../core/server/stats.ts";
 import { concat, toBytes } from "./bytes.ts";
 import { errorHandlerOf, serveFieldWarnings, withErrorHandler } from "./serve-fields.ts";
 import { IMPLIED_TEXT_TYPE, NOT_READY, PROBE_READS, executionContext, fetchHandler, headerList, settleSoon, type ExecutionContext, type FetchApp, type FetchFunction, type ServeInfo } from "./fetch.ts";
@@ -34,6 +35,11 @@ export interface NativeAppOptions {
   requestDone(): void;
   /** Largest request body in bytes (0 = unlimited): larger declared bodies get 413, longer streamed ones fail to read. */
   limitRequestBody: number;
+  /**
+   * Request counters (metrics, `tricorn ctl`): responses by method and status
+   * class, durations to the Response object, bodies of known length.
+   */
+  stats?: ServerStats;
 }
 
 
@@ -212,6 +218,9 @@ class NativeFetchApp implements NativeApp {
   private readonly fetchFn: FetchFunction;
   private readonly ctx: ExecutionContext;
   private readonly limit: number;
+  readonly stats: ServerStats | null;
+  /** Requests whose handler has not produced its Response yet (or, on Node, whose response is not finished). */
+  inFlight = 0;
 
   constructor(app: FetchApp, options: NativeAppOptions) {
     this.fetchFn = fetchFunction(app);
@@ -221,38 +230,46 @@ class NativeFetchApp implements NativeApp {
     this.requestDone = options.requestDone;
     this.ctx = executionContext(options.logger);
     this.limit = options.limitRequestBody;
+    this.stats = options.stats ?? null;
   }
 
   fetch(request: Request, info: NativeRequestInfo): Response | Promise<Response> {
     const record = this.accessLog === null ? null : new FetchRecord(request, info, this.accessLog.now());
+    const started = record !== null ? record.startTime : this.stats?.timed ? this.stats.now() : 0;
+    this.inFlight++;
     let result: Response | Promise<Response>;
     try {
       if (this.limit > 0) {
         const limited = limitBody(request, this.limit);
-        if (limited instanceof Response) return this.respond(limited, record, request);
+        if (limited instanceof Response) return this.respond(limited, record, request, started);
         request = limited;
       }
       result = this.fetchFn(request, info as unknown as ServeInfo, this.ctx);
     } catch (error) {
-      return this.respond(this.failure(request, error), record, request);
+      return this.respond(this.failure(request, error), record, request, started);
     }
     if (result !== null && typeof result === "object" && typeof (result as Promise<Response>).then === "function") {
       return (result as Promise<Response>).then(
-        (response) => this.respond(response, record, request),
-        (error: unknown) => this.respond(this.failure(request, error), record, request),
+        (response) => this.respond(response, record, request, started),
+        (error: unknown) => this.respond(this.failure(request, error), record, request, started),
       );
     }
-    return this.respond(result as Response, record, request);
+    return this.respond(result as Response, record, request, started);
   }
 
   /** Check what the app returned, count it, log it. */
-  private respond(response: Response, record: FetchRecord | null, request: Request): Response | Promise<Response> {
+  private respond(response: Response, record: FetchRecord | null, request: Request, started: number): Response | Promise<Response> {
     if (!(response instanceof Response)) {
       const got = response === null ? "null" : typeof response;
       this.logger.error(`Error handling request ${request.method} ${targetOf(request.url)}: the fetch handler must return a Response, got ${got}`);
       response = errorResponse(500);
     }
     this.requestDone();
+    this.inFlight--;
+    if (this.stats !== null) {
+      const length = response.body === null || request.method === "HEAD" ? 0 : Number(response.headers.get("content-length")) || 0;
+      this.stats.responded(request.method, response.status, length, started);
+    }
     if (record === null) return response;
     record.status = response.status;
     record.response = response;

@@ -6,7 +6,7 @@
  */
 import type { Arbiter } from "./arbiter.ts";
 import type { Logger } from "../log/logger.ts";
-import { describeBindFailure, formatBind, parseBind } from "../net/bind.ts";
+import { bindErrorReason, formatBind, parseBind } from "../net/bind.ts";
 import type { ListenFn } from "../net/listen-types.ts";
 import type { Listener } from "../runtime/socket.ts";
 import type { Timers } from "../runtime/timers.ts";
@@ -62,12 +62,14 @@ export async function startOperations(arbiter: Arbiter, registry: MasterRegistry
       listeners.push(await startControlServer(path, { arbiter, registry }, o));
       o.logger.debug(`Control socket: ${path}`);
     } catch (error) {
-      const reason = describeBindFailure({ kind: "unix", path }, error);
+      // The bind hints name -b; these name the control socket's own setting.
+      const reason = bindErrorReason(error);
       if (!o.controlSocketIsDefault) {
         await close();
         throw new OperationsError(`cannot open control socket ${path}: ${reason}`);
       }
-      o.logger.warning(`No control socket (tricorn ctl): cannot use ${path}: ${reason}; choose one with --control-socket PATH`);
+      const busy = reason === bindErrorReason({ code: "EADDRINUSE" }) ? " (another tricorn runs in this directory?)" : "";
+      o.logger.warning(`No control socket (tricorn ctl): cannot use ${path}: ${reason}${busy}; choose one with --control-socket PATH`);
     }
   }
   let metricsUrl: string | null = null;
@@ -86,7 +88,7 @@ export async function startOperations(arbiter: Arbiter, registry: MasterRegistry
       metricsUrl = listener.url;
     } catch (error) {
       await close();
-      throw new OperationsError(`cannot bind --metrics-bind ${formatBind(bind)}: ${describeBindFailure(bind, error)}`);
+      throw new OperationsError(`cannot bind --metrics-bind ${formatBind(bind)}: ${bindErrorReason(error)}; choose another address`);
     }
   }
   return { metricsUrl, close };

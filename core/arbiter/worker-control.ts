@@ -127,6 +127,8 @@ class WorkerControl {
     if (this.state === "booting") {
       this.state = "serving";
       this.o.host.send({ type: "booted" });
+      // Counters from the start, so `ctl status` never shows a serving worker without them.
+      if (serving.stats !== undefined) this.o.host.send(this.heartbeat());
     } else if (this.state === "stopping") {
       this.shutdown(serving);
     }

@@ -291,6 +291,8 @@ function wrap(text: string, width: number): string[] {
 export function renderHelp(): string {
   const lines = [
     "usage: tricorn [OPTIONS] APP",
+    "       tricorn ctl [--control-socket PATH] [--json] status|stats|reload|stop|workers add|remove N",
+    "       (ask a running server; see tricorn ctl --help)",
     "",
     "Serve APP over HTTP/1.1 with a gunicorn-style server.",
     "",

@@ -20,6 +20,7 @@ import type { TlsOptions } from "../net/tls.ts";
 import type { BindAddress } from "../net/bind.ts";
 import type { IncomingRequest, RequestHandler, ResponseWriter } from "./types.ts";
 import type { Logger } from "../log/logger.ts";
+import type { ServerStats } from "./stats.ts";
 
 /** Second argument of a native fetch call: Deno's `ServeHandlerInfo` has this shape; Bun gets a small object like it. */
 export interface NativeRequestInfo {
@@ -44,6 +45,10 @@ export interface NativeApp {
   readonly accessLog: AccessLogger | null;
   /** Count one finished response (max_requests). */
   requestDone(): void;
+  /** Request counters (metrics, `tricorn ctl`), or null when not kept. */
+  readonly stats: ServerStats | null;
+  /** Requests whose response is not finished; servers that drive {@link handler} keep it up to date. */
+  inFlight: number;
   readonly logger: Logger;
 }
 

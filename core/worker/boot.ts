@@ -91,5 +91,13 @@ export async function serveHandler(
       await server.drain();
       server.stopTimers();
     })());
-  return { listeners, server, shutdown, stop: boundedStop(rt, settings, shutdown) };
+  return {
+    listeners,
+    server,
+    stats: server.stats,
+    inFlight: () => server.inFlight,
+    connections: () => server.connections,
+    shutdown,
+    stop: boundedStop(rt, settings, shutdown),
+  };
 }

@@ -16,6 +16,7 @@ import { boundedStop, type BootOptions, type ServingProcess, type WorkerRuntime 
 import { detectInterface } from "../../adapters/detect.ts";
 import type { FetchApp } from "../../adapters/fetch.ts";
 import { createNativeApp } from "../../adapters/native.ts";
+import { ServerStats } from "../server/stats.ts";
 
 /** The start-up error for a gateway app under `--engine native` (runtime servers speak fetch only). */
 export const NATIVE_FETCH_ONLY = "--engine native serves fetch apps only; drop --engine native or export a fetch app";
@@ -78,7 +79,9 @@ export async function loadNativeApp(rt: WorkerRuntime, settings: Settings, app: 
  */
 export async function bootNative(rt: WorkerRuntime, settings: Settings, app: string, logger: Logger, boot: BootOptions): Promise<ServingProcess> {
   const serveNative = checkEngine(rt, settings)!;
+  const stats = new ServerStats(() => rt.timers.now(), settings.metrics_bind !== null);
   const nativeApp = createNativeApp(await loadNativeApp(rt, settings, app, logger), {
+    stats,
     logger,
     accessLog: boot.accessLog ?? null,
     requestDone: boot.onRequestDone ?? (() => {}),
@@ -101,5 +104,13 @@ export async function bootNative(rt: WorkerRuntime, settings: Settings, app: str
   }
   let shuttingDown: Promise<void> | null = null;
   const shutdown = () => (shuttingDown ??= Promise.allSettled(served.map((listener) => listener.shutdown())).then(() => {}));
-  return { listeners: [], server: null, shutdown, stop: boundedStop(rt, settings, shutdown) };
+  return {
+    listeners: [],
+    server: null,
+    stats,
+    inFlight: () => nativeApp.inFlight,
+    connections: () => -1,
+    shutdown,
+    stop: boundedStop(rt, settings, shutdown),
+  };
 }

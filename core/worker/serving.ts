@@ -9,6 +9,7 @@ import type { AppLoader, Platform } from "../runtime/platform.ts";
 import type { ListenFn } from "../net/listen-types.ts";
 import type { ServeNativeFn } from "../server/native-engine.ts";
 import type { ServerCore } from "../server/server.ts";
+import type { ServerStats } from "../server/stats.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Listener } from "../runtime/socket.ts";
 import type { Timers } from "../runtime/timers.ts";
@@ -39,6 +40,12 @@ export interface ServingProcess {
   readonly listeners: readonly Listener[];
   /** The core engine's connection server (null with `--engine native`). */
   readonly server: ServerCore | null;
+  /** Request counters (both engines). */
+  readonly stats: ServerStats;
+  /** Requests in progress now (native: until the app's Response exists). */
+  inFlight(): number;
+  /** Open client connections now; -1 where the engine cannot tell (native). */
+  connections(): number;
   /**
    * Graceful stop: close the listeners, close idle connections and let busy
    * ones finish their response; resolves once no connection is left.

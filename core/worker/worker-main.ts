@@ -52,16 +52,15 @@ export async function runWorkerProcess(
         multiprocess: settings.workers > 1,
         accessLog: logs.accessLog,
       });
-      const server = process.server;
       return {
         shutdown: () => process.shutdown(),
         reopenLogs: logs.reopenLogs,
         stats: () => ({
           served: context.served(),
-          inFlight: server?.inFlight ?? -1,
-          connections: server?.connections ?? -1,
+          inFlight: process.inFlight(),
+          connections: process.connections(),
           rss: rt.residentMemory(),
-          counters: server?.stats.snapshot() ?? null,
+          counters: process.stats.snapshot(),
         }),
       };
     },

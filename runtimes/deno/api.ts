@@ -12,6 +12,8 @@ import { listen } from "./socket.ts";
 import { timers } from "./timers.ts";
 
 export { defineConfig } from "../../core/command/api.ts";
+/** Ask a running master over its control socket, like `tricorn ctl … --json` (docs/operations.md). */
+export { ctl } from "./ctl.ts";
 export type { ServeApp, ServeOptions, SettingsConfig, TricornConfig, TricornServer } from "../../core/command/api.ts";
 
 // No installLightResponse: a library does not replace the global Response.

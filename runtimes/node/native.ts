@@ -148,7 +148,12 @@ class NodeExchange implements NativeExchange, AccessRecord {
     this.localAddress = socket.localAddress ?? "";
     this.localPort = socket.localPort ?? 0;
     this.scheme = site.scheme;
-    if (site.app.accessLog !== null) this.startTime = site.app.accessLog.now();
+    const { accessLog, stats } = site.app;
+    if (accessLog !== null) this.startTime = accessLog.now();
+    else if (stats?.timed) this.startTime = stats.now();
+    // 'close' comes once per response, finished or cut off: the in-flight count cannot leak.
+    site.app.inFlight++;
+    res.once("close", () => site.app.inFlight--);
   }
 
   get headersSent(): boolean {
@@ -166,7 +171,7 @@ class NodeExchange implements NativeExchange, AccessRecord {
       headers.push("content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.length));
     }
     this.writeHead(status, reason, headers);
-    if (body !== null && bodyAllowed && this.head.method !== "HEAD" && this.site.app.accessLog !== null) {
+    if (body !== null && bodyAllowed && this.head.method !== "HEAD" && this.counted) {
       this.bodyBytes = typeof body === "string" ? Buffer.byteLength(body) : body.length;
     }
     this.finished = true;
@@ -181,7 +186,7 @@ class NodeExchange implements NativeExchange, AccessRecord {
 
   write(chunk: Uint8Array | string): void | Promise<void> {
     if (this.finished || this.closed) return;
-    if (this.site.app.accessLog !== null) this.bodyBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
+    if (this.counted) this.bodyBytes += typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.length;
     if (this.res.write(chunk)) return;
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -207,7 +212,7 @@ class NodeExchange implements NativeExchange, AccessRecord {
     this.aborted = true;
     this.finished = true;
     this.res.destroy();
-    if (unfinished) this.site.app.accessLog?.log(this);
+    if (unfinished) this.recordResponse();
   }
 
   onClose(listener: () => void): void {
@@ -232,6 +237,18 @@ class NodeExchange implements NativeExchange, AccessRecord {
     if (this.site.closeAfter || this.site.draining) headers.push("connection", "close");
   }
 
+  /** Body bytes are counted for the access log and the request counters. */
+  private get counted(): boolean {
+    return this.site.app.accessLog !== null || this.site.app.stats !== null;
+  }
+
+  /** Log and count a response that ended (or was cut off after its head). */
+  private recordResponse(): void {
+    const { accessLog, stats } = this.site.app;
+    accessLog?.log(this);
+    stats?.responded(this.head.method, this.status, this.bodyBytes, this.startTime);
+  }
+
   private writeHead(status: number, reason: string | undefined, headers: HeaderList): void {
     if (reason === undefined) this.res.writeHead(status, headers);
     else this.res.writeHead(status, reason, headers);
@@ -239,7 +256,7 @@ class NodeExchange implements NativeExchange, AccessRecord {
 
   private done(): void {
     const { app, draining, server } = this.site;
-    app.accessLog?.log(this);
+    this.recordResponse();
     app.requestDone();
     // A response whose head went out before the stop began leaves an idle keep-alive connection.
     if (draining) setImmediate(() => server.closeIdleConnections());

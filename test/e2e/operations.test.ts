@@ -11,8 +11,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { ctl as nodeCtl } from "../../runtimes/node/ctl.ts";
-import { ROOT, TESTED_RUNTIMES, runCli, startServersPerTest, until, type RunningServer, type RuntimeName } from "./harness.ts";
+import { ROOT, TESTED_RUNTIMES, ensureBuilt, runCli, startServersPerTest, until, type RunningServer, type RuntimeName } from "./harness.ts";
 
 const APP = "test/fixtures/faults-app.js";
 const start = startServersPerTest();
@@ -79,17 +78,16 @@ function refused(port: number): Promise<boolean> {
   });
 }
 
-/** `ctl` from a script on `runtime` (Node: this test process imports runtimes/node/ctl.ts). */
+/** `ctl` from a script on `runtime`, imported from the package entry (`import { ctl } from "tricorn"`: dist/api-<runtime>.js). */
 async function scriptCtl(runtime: RuntimeName, socket: string, command: string): Promise<Record<string, unknown>> {
-  if (runtime === "node") return (await nodeCtl(command, { controlSocket: socket })) as Record<string, unknown>;
-  const script = path.join(tmpDir(), "script.ts");
+  const script = path.join(tmpDir(), "script.mjs");
   fs.writeFileSync(
     script,
-    `import { ctl } from ${JSON.stringify(path.join(ROOT, "runtimes", runtime, "ctl.ts"))};\n` +
+    `import { ctl } from ${JSON.stringify(path.join(ROOT, "dist", `api-${runtime}.js`))};\n` +
       `console.log(JSON.stringify(await ctl(${JSON.stringify(command)}, { controlSocket: ${JSON.stringify(socket)} })));\n`,
   );
-  const bin = path.join(ROOT, "node_modules", ".bin", runtime);
-  const run = spawnSync(bin, runtime === "deno" ? ["run", "-A", script] : [script], { encoding: "utf8", timeout: 30_000 });
+  const [bin, args] = runtime === "node" ? [process.execPath, [script]] : [path.join(ROOT, "node_modules", ".bin", runtime), runtime === "deno" ? ["run", "-A", script] : [script]];
+  const run = spawnSync(bin, args, { encoding: "utf8", timeout: 30_000 });
   expect(run.stderr).toBe("");
   return JSON.parse(run.stdout) as Record<string, unknown>;
 }
@@ -159,6 +157,7 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(human.stdout).toMatch(new RegExp(`^master ${server.pid}: running, ready, generation 0, 2 worker\\(s\\) \\(target 2\\)\\nID +PID +STATE +AGE`));
     expect(human.stdout.match(/ serving /g)).toHaveLength(2);
     expect(await ctlJson(runtime, socket, ["stats"])).toMatchObject({ requests: 6, workers: 2, ready: true });
+    await ensureBuilt(); // the package entries (dist/api-*.js) for every runtime
     expect(await scriptCtl(runtime, socket, "stats")).toMatchObject({ requests: 6, workers: 2 });
 
     expect((await ctl(runtime, ["--control-socket", socket, "workers", "add", "1"])).stdout).toBe("workers: 2 -> 3\n");
@@ -236,12 +235,26 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
       `tricorn: cannot open control socket ${path.join(dir, "no", "such.ctl")}: directory ${path.join(dir, "no")} does not exist; create it or choose another socket path\n`,
     ]);
 
+    const taken = net.createServer().listen(0, "127.0.0.1");
+    await new Promise((resolve) => taken.once("listening", resolve));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+      const busy = await runCli({ runtime, args: ["--metrics-bind", `127.0.0.1:${takenPort}`, "-b", "127.0.0.1:0", path.join(ROOT, APP)] });
+      expect([busy.code, busy.stderr]).toEqual([1, `tricorn: cannot bind --metrics-bind 127.0.0.1:${takenPort}: address already in use; choose another address\n`]);
+    } finally {
+      taken.close();
+    }
+    const badBind = await runCli({ runtime, args: ["--metrics-bind", "unix:/tmp/x.sock", path.join(ROOT, APP)] });
+    expect([badBind.code, badBind.stderr]).toEqual([2, 'tricorn: --metrics-bind: expected HOST:PORT (a TCP address), got "unix:/tmp/x.sock"\n']);
+
     const first = await start({ runtime, app: path.join(ROOT, APP), cwd: dir });
     expect(fs.statSync(path.join(dir, "tricorn.ctl")).mode & 0o777).toBe(0o600);
     const status = await ctl(runtime, ["status", "--json"], dir);
     expect(JSON.parse(status.stdout)).toMatchObject({ pid: first.pid });
     const second = await start({ runtime, app: path.join(ROOT, APP), cwd: dir });
-    expect(second.stderr()).toContain(`No control socket (tricorn ctl): cannot use tricorn.ctl: address already in use`);
+    expect(second.stderr()).toContain(
+      "No control socket (tricorn ctl): cannot use tricorn.ctl: address already in use (another tricorn runs in this directory?); choose one with --control-socket PATH",
+    );
     expect((await fetch(`http://127.0.0.1:${second.port}/`)).status).toBe(200);
     // A master killed outright leaves its socket file behind; the next one replaces it.
     await first.stop("SIGKILL");
@@ -250,17 +263,20 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(JSON.parse((await ctl(runtime, ["status", "--json"], dir)).stdout)).toMatchObject({ pid: third.pid });
   }, 90_000);
 
-  test("--engine native: ctl counts requests; in-flight and connections are unknown", async () => {
+  test("--engine native: ctl and metrics count requests by method and status; connections are unknown", async () => {
     const dir = tmpDir();
     const socket = path.join(dir, "native.ctl");
-    const server = await start({ runtime, app: APP, args: ["--engine", "native", "--control-socket", socket] });
+    const server = await start({ runtime, app: APP, args: ["--engine", "native", "--control-socket", socket, "--metrics-bind", "127.0.0.1:0"] });
     for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${server.port}/`)).status).toBe(200);
     let status: { workers: Record<string, unknown>[] } = { workers: [] };
     await until(async () => {
       status = (await ctlJson(runtime, socket, ["status"])) as typeof status;
       return status.workers[0]?.requests === 3;
     }, () => JSON.stringify(status));
-    expect(status.workers[0]).toMatchObject({ inFlight: null, connections: null });
+    expect(status.workers[0]).toMatchObject({ inFlight: 0, connections: null });
     expect(status.workers[0]!.rss as number).toBeGreaterThan(0);
+    const text = await scrape(metricsPort(server));
+    expect(sample(text, 'tricorn_http_requests_total{method="GET",status="2xx"}')).toBe(3);
+    expect(sample(text, "tricorn_http_request_duration_seconds_count")).toBe(3);
   }, 60_000);
 });

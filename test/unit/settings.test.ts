@@ -173,7 +173,7 @@ describe("--help", () => {
   });
 
   test("shows usage, environment variables and fits 100 columns", () => {
-    expect(help.startsWith("usage: tricorn [OPTIONS] APP\n")).toBe(true);
+    expect(help.startsWith("usage: tricorn [OPTIONS] APP\n       tricorn ctl ")).toBe(true);
     expect(help).toContain("WEB_CONCURRENCY");
     expect(help).toContain("TRICORN_CMD_ARGS");
     for (const line of help.split("\n")) expect(line.length, line).toBeLessThanOrEqual(100);
