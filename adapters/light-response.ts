@@ -177,6 +177,30 @@ export class LightResponse {
   }
 }
 
+/** A header name the Fetch standard accepts (an HTTP token). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value (after trimming) that every runtime's Headers keeps as is: no NUL/CR/LF, no char above 0xFF. */
+const PLAIN_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** HTTP whitespace the Fetch standard strips from both ends of a header value. */
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The header list of a plain record with exactly one string entry, as the
+ * runtime's Headers would hold it (lower-cased name, trimmed value); null when
+ * the record is anything else (then `new Headers()` decides, errors included).
+ */
+function singleHeader(headers: unknown): HeaderList | null {
+  if (typeof headers !== "object" || headers === null || Object.getPrototypeOf(headers) !== Object.prototype) return null;
+  const keys = Object.keys(headers);
+  if (keys.length !== 1 || Object.getOwnPropertySymbols(headers).length !== 0) return null;
+  const name = keys[0];
+  const value = (headers as Record<string, unknown>)[name];
+  if (typeof value !== "string" || !TOKEN.test(name)) return null;
+  const trimmed = value.replace(EDGE_WHITESPACE, "");
+  if (!PLAIN_VALUE.test(trimmed)) return null;
+  return [name.toLowerCase(), trimmed];
+}
+
 /** The light parts of `new Response(body, init)`; null when the runtime's constructor must decide (unusual input, or an error to throw). */
 function lightPartsOf(body: unknown, init: unknown): LightParts | null {
   const bytes = lightBody(body);
@@ -202,7 +226,9 @@ function lightPartsOf(body: unknown, init: unknown): LightParts | null {
     if (bytes !== null && (status === 204 || status === 205 || status === 304)) return null;
     if (headers === undefined) list = [];
     else if (headers instanceof RealHeaders) list = headerList(headers);
-    else if (typeof headers === "object" && headers !== null) {
+    else if ((list = singleHeader(headers)!) !== null) {
+      // `{ "Content-Type": "…" }`, as Hono's c.json()/c.html() pass it: no Headers object needed.
+    } else if (typeof headers === "object" && headers !== null) {
       let parsed: Headers;
       try {
         parsed = new RealHeaders(headers);
