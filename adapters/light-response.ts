@@ -37,6 +37,7 @@ const RealHeaders: typeof Headers = globalThis.Headers;
 
 const REAL = Symbol("tricorn.real");
 const PARTS = Symbol("tricorn.parts");
+const SOURCE = Symbol("tricorn.source");
 
 /** What the runtime's Response puts in `headers` for a string body without a Content-Type (Bun: nothing). */
 const STRING_TYPE: string | null = new RealResponse("x").headers.get("content-type");
@@ -94,6 +95,8 @@ export class LightResponse {
   [REAL]: Response | undefined;
   /** What the response was made of while it is light; null once it is not. */
   [PARTS]: LightParts | null;
+  /** The string/bytes body a materialized light response was made from (see {@link keptBody}). */
+  [SOURCE]?: string | Uint8Array | null;
 
   constructor(body?: unknown, init?: unknown) {
     const parts = lightPartsOf(body, init);
@@ -239,7 +242,10 @@ function lightPartsOf(body: unknown, init: unknown): LightParts | null {
     } else return null;
   }
   if (typeof bytes === "string" && STRING_TYPE !== null && !hasName(list, "content-type")) {
-    list.push("content-type", STRING_TYPE);
+    // Where the runtime's Headers would list it: names iterate sorted (Set-Cookie entries last).
+    let at = 0;
+    while (at < list.length && list[at] < "content-type") at += 2;
+    list.splice(at, 0, "content-type", STRING_TYPE);
   }
   return { status, statusText, headers: list, body: bytes };
 }
@@ -255,6 +261,7 @@ function materialize(light: LightResponse): Response {
     real = new RealResponse(parts.body as BodyInit | null, { status: parts.status, statusText: parts.statusText, headers: pairs });
     light[REAL] = real;
     light[PARTS] = null;
+    light[SOURCE] = parts.body;
   }
   return real;
 }
@@ -280,6 +287,27 @@ function wrap(real: Response): Response {
 export function lightParts(response: object): LightParts | null | undefined {
   // Only instances made here have the PARTS key (instanceof would also accept the runtime's responses).
   return (response as LightResponse)[PARTS];
+}
+
+/**
+ * The runtime's own response behind `response` when it is a materialized or
+ * wrapping {@link LightResponse}; `response` itself otherwise (for probes of
+ * runtime internals such as adapters/static-body.ts).
+ */
+export function runtimeResponse(response: Response): Response {
+  return (response as unknown as LightResponse)[REAL] ?? response;
+}
+
+/**
+ * The whole body of a light response that was materialized (the app looked
+ * at its headers, as header-setting middleware does) but whose body nobody
+ * has read: the string or bytes it was made from. Undefined otherwise.
+ */
+export function keptBody(response: Response): string | Uint8Array | undefined {
+  const source = (response as unknown as LightResponse)[SOURCE];
+  if (source === undefined || source === null) return undefined;
+  const real = (response as unknown as LightResponse)[REAL];
+  return real === undefined || real.bodyUsed ? undefined : source;
 }
 
 // Everything else a Response has (text, json, arrayBuffer, blob, formData, bytes, …) is forwarded
