@@ -19,7 +19,7 @@ import type { HeaderList } from "../core/http/types.ts";
 import type { IncomingRequest, RequestHandler, ResponseWriter } from "../core/server/types.ts";
 import type { Logger } from "../core/log/logger.ts";
 import { LightRequest, bunUpgradeRequest, pendingUpgrade } from "./request.ts";
-import { headerList, lightParts } from "./light-response.ts";
+import { headerList, keptBody, lightParts, runtimeResponse } from "./light-response.ts";
 import type { BunWebSocketHandlers } from "./ws/bun-socket.ts";
 import type { WebSocketConfig } from "./ws/config.ts";
 import { WebSocketContext, answerRefusal, type BunUpgradeOptions } from "./ws/upgrade.ts";
@@ -135,7 +135,7 @@ export function sendResponse(response: Response, res: ResponseWriter, isHead: bo
   }
   const headers = headerList(response.headers);
   const reason = response.statusText === "" ? undefined : response.statusText;
-  const whole = staticBody(response);
+  const whole = keptBody(response) ?? staticBody(runtimeResponse(response));
   if (whole !== undefined) {
     if (IMPLIED_TEXT_TYPE && whole.length > 0 && !hasContentType(headers)) headers.push("content-type", "text/plain;charset=utf-8");
     res.send(response.status, reason, headers, whole);

@@ -37,6 +37,7 @@ const RealHeaders: typeof Headers = globalThis.Headers;
 
 const REAL = Symbol("tricorn.real");
 const PARTS = Symbol("tricorn.parts");
+const SOURCE = Symbol("tricorn.source");
 
 /** What the runtime's Response puts in `headers` for a string body without a Content-Type (Bun: nothing). */
 const STRING_TYPE: string | null = new RealResponse("x").headers.get("content-type");
@@ -94,6 +95,8 @@ export class LightResponse {
   [REAL]: Response | undefined;
   /** What the response was made of while it is light; null once it is not. */
   [PARTS]: LightParts | null;
+  /** The string/bytes body a materialized light response was made from (see {@link keptBody}). */
+  [SOURCE]?: string | Uint8Array | null;
 
   constructor(body?: unknown, init?: unknown) {
     const parts = lightPartsOf(body, init);
@@ -177,6 +180,30 @@ export class LightResponse {
   }
 }
 
+/** A header name the Fetch standard accepts (an HTTP token). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value (after trimming) that every runtime's Headers keeps as is: no NUL/CR/LF, no char above 0xFF. */
+const PLAIN_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+/** HTTP whitespace the Fetch standard strips from both ends of a header value. */
+const EDGE_WHITESPACE = /^[\t\n\r ]+|[\t\n\r ]+$/g;
+
+/**
+ * The header list of a plain record with exactly one string entry, as the
+ * runtime's Headers would hold it (lower-cased name, trimmed value); null when
+ * the record is anything else (then `new Headers()` decides, errors included).
+ */
+function singleHeader(headers: unknown): HeaderList | null {
+  if (typeof headers !== "object" || headers === null || Object.getPrototypeOf(headers) !== Object.prototype) return null;
+  const keys = Object.keys(headers);
+  if (keys.length !== 1 || Object.getOwnPropertySymbols(headers).length !== 0) return null;
+  const name = keys[0];
+  const value = (headers as Record<string, unknown>)[name];
+  if (typeof value !== "string" || !TOKEN.test(name)) return null;
+  const trimmed = value.replace(EDGE_WHITESPACE, "");
+  if (!PLAIN_VALUE.test(trimmed)) return null;
+  return [name.toLowerCase(), trimmed];
+}
+
 /** The light parts of `new Response(body, init)`; null when the runtime's constructor must decide (unusual input, or an error to throw). */
 function lightPartsOf(body: unknown, init: unknown): LightParts | null {
   const bytes = lightBody(body);
@@ -202,7 +229,9 @@ function lightPartsOf(body: unknown, init: unknown): LightParts | null {
     if (bytes !== null && (status === 204 || status === 205 || status === 304)) return null;
     if (headers === undefined) list = [];
     else if (headers instanceof RealHeaders) list = headerList(headers);
-    else if (typeof headers === "object" && headers !== null) {
+    else if ((list = singleHeader(headers)!) !== null) {
+      // `{ "Content-Type": "…" }`, as Hono's c.json()/c.html() pass it: no Headers object needed.
+    } else if (typeof headers === "object" && headers !== null) {
       let parsed: Headers;
       try {
         parsed = new RealHeaders(headers);
@@ -213,7 +242,10 @@ function lightPartsOf(body: unknown, init: unknown): LightParts | null {
     } else return null;
   }
   if (typeof bytes === "string" && STRING_TYPE !== null && !hasName(list, "content-type")) {
-    list.push("content-type", STRING_TYPE);
+    // Where the runtime's Headers would list it: names iterate sorted (Set-Cookie entries last).
+    let at = 0;
+    while (at < list.length && list[at] < "content-type") at += 2;
+    list.splice(at, 0, "content-type", STRING_TYPE);
   }
   return { status, statusText, headers: list, body: bytes };
 }
@@ -229,6 +261,7 @@ function materialize(light: LightResponse): Response {
     real = new RealResponse(parts.body as BodyInit | null, { status: parts.status, statusText: parts.statusText, headers: pairs });
     light[REAL] = real;
     light[PARTS] = null;
+    light[SOURCE] = parts.body;
   }
   return real;
 }
@@ -254,6 +287,27 @@ function wrap(real: Response): Response {
 export function lightParts(response: object): LightParts | null | undefined {
   // Only instances made here have the PARTS key (instanceof would also accept the runtime's responses).
   return (response as LightResponse)[PARTS];
+}
+
+/**
+ * The runtime's own response behind `response` when it is a materialized or
+ * wrapping {@link LightResponse}; `response` itself otherwise (for probes of
+ * runtime internals such as adapters/static-body.ts).
+ */
+export function runtimeResponse(response: Response): Response {
+  return (response as unknown as LightResponse)[REAL] ?? response;
+}
+
+/**
+ * The whole body of a light response that was materialized (the app looked
+ * at its headers, as header-setting middleware does) but whose body nobody
+ * has read: the string or bytes it was made from. Undefined otherwise.
+ */
+export function keptBody(response: Response): string | Uint8Array | undefined {
+  const source = (response as unknown as LightResponse)[SOURCE];
+  if (source === undefined || source === null) return undefined;
+  const real = (response as unknown as LightResponse)[REAL];
+  return real === undefined || real.bodyUsed ? undefined : source;
 }
 
 // Everything else a Response has (text, json, arrayBuffer, blob, formData, bytes, …) is forwarded

@@ -6,7 +6,7 @@
  * part of a request tricorn's own code decides; the rest is the runtime's
  * socket layer (see docs/performance.md).
  *
- *   node bench/in-process.mjs (built by the npm script) · deno run -A bench/in-process.ts · bun bench/in-process.ts
+ *   npm run bench:in-process (Node via an esbuild bundle, then deno and bun) · bench:in-process:light
  *   … [--requests N] [--only fetch,hono,node-hello,express,fastify,...] [--light (install adapters/light-response.ts as the global Response)]
  */
 import { ServerCore } from "../core/server/server.ts";

@@ -21,6 +21,7 @@
 import assert from "node:assert/strict";
 import { LightResponse } from "../../adapters/light-response.ts";
 import { LightRequest } from "../../adapters/request.ts";
+import { fetchHandler } from "../../adapters/fetch.ts";
 import type { IncomingRequest, ResponseWriter } from "../../core/server/types.ts";
 import { makeServer } from "../unit/connection-helpers.ts";
 import { settle } from "../unit/fake-socket.ts";
@@ -109,6 +110,16 @@ const INITS: [string, () => unknown][] = [
   ["bad statusText", () => ({ statusText: "bad\nline" })],
   ["latin1 statusText", () => ({ statusText: "Très bien" })],
   ["record headers", () => ({ headers: { "X-B": "2", "x-a": "1", "Content-Type": "text/x-mine" } })],
+  ["one record header", () => ({ headers: { "Content-Type": "application/json" } })],
+  ["one padded header", () => ({ headers: { "X-P": " \t padded value \t" } })],
+  ["one latin1 header", () => ({ headers: { "X-L": "caf\u00e9" } })],
+  ["one control-char header", () => ({ headers: { "X-C": "a\u0001b" } })],
+  ["one non-latin1 header", () => ({ headers: { "X-U": "\u2713" } })],
+  ["one set-cookie", () => ({ headers: { "Set-Cookie": "a=1; Path=/" } })],
+  ["one bad-name header", () => ({ headers: { "x y": "1" } })],
+  ["one number header", () => ({ headers: { "x-n": 5 } })],
+  ["symbol-keyed record", () => ({ headers: { "x-s": "1", [Symbol("s")]: "2" } })],
+  ["record with prototype", () => ({ headers: Object.create({ inherited: "1" }, { own: { value: "2", enumerable: true } }) })],
   ["array headers", () => ({ headers: [["x-b", "2"], ["X-B", "3"], ["set-cookie", "a=1"], ["set-cookie", "b=2"]] })],
   ["Headers", () => ({ headers: new Headers({ "x-h": " padded ", "content-type": "application/x-h" }) })],
   ["bad header name", () => ({ headers: { "bad name": "v" } })],
@@ -317,6 +328,43 @@ export const CONTRACT_CASES: ContractCase[] = [
     },
   },
   {
+    name: "fetch adapter: the same bytes on the wire for light and real responses",
+    async run() {
+      const shapes: [string, (R: typeof Response) => Response | Promise<Response>][] = [
+        ["string", (R) => new R("hello")],
+        ["status, reason, record headers", (R) => new R("made", { status: 201, statusText: "Made", headers: { "X-B": "2", "x-a": "1" } })],
+        ["one header", (R) => new R("{}", { headers: { "Content-Type": "application/json" } })],
+        ["Headers with cookies", (R) => new R("c", { headers: new Headers([["set-cookie", "a=1"], ["set-cookie", "b=2"], ["z-z", "1"]]) })],
+        ["bytes", (R) => new R(bytes(1, 2, 3))],
+        ["ArrayBuffer", (R) => new R(bytes(4, 5).buffer)],
+        ["empty string", (R) => new R("")],
+        ["null 204", (R) => new R(null, { status: 204 })],
+        ["json", (R) => R.json({ a: [1, "é"] })],
+        ["json with init", (R) => R.json([1], { status: 202, headers: { "x-j": "1" } })],
+        ["headers touched", (R) => {
+          const r = new R("touched", { headers: { "x-t": "1" } });
+          r.headers.set("x-mw", String(r.headers.get("content-type")));
+          return r;
+        }],
+        ["body read by the app", async (R) => {
+          const r = new R("read");
+          await r.text();
+          return r;
+        }],
+        ["clone", (R) => new R("cloned", { status: 203 }).clone()],
+        ["Blob", (R) => new R(new Blob(["blob"], { type: "text/x-b" }))],
+        ["stream", (R) => new R(new ReadableStream({ start: (c) => (c.enqueue(bytes(115)), c.close()) }))],
+        ["redirect", (R) => R.redirect("http://example.com/", 302)],
+        ["error", (R) => R.error()],
+      ];
+      for (const [name, make] of shapes) {
+        const real = await wireBytes(() => make(RealResponse));
+        const light = await wireBytes(() => make(Light));
+        assert.equal(light, real, name);
+      }
+    },
+  },
+  {
     name: "Request (fetch adapter): what the app sees matches a real Request with the same url, method, headers and body",
     async run() {
       const cases: [string, string][] = [
@@ -397,6 +445,16 @@ export const CONTRACT_CASES: ContractCase[] = [
     },
   },
 ];
+
+/** What the fetch adapter writes for one GET answered by `app` (Date line removed). */
+async function wireBytes(app: () => Response | Promise<Response>): Promise<string> {
+  const handler = fetchHandler(app);
+  const { connect } = makeServer(handler);
+  const socket = connect();
+  socket.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  await settle();
+  return socket.text().replace(/\r\nDate: [^\r]*/, "");
+}
 
 /** `value` with every observed error reduced to its class name. */
 function errorClasses(value: unknown): unknown {
