@@ -29,7 +29,9 @@ export interface ExchangeOwner {
   /** The connection is closed or closing: writes are pointless. */
   readonly ended: boolean;
   /** Set when a socket write returned false (the connection waits for `drain`). */
-  writeBlocked: boolean;
+  readonly writeBlocked: boolean;
+  /** A socket write returned false: wait for `drain`, at most send_timeout. */
+  blocked(): void;
   /** Send `100 Continue` for `ex` (first read of a body that expects it). */
   sendContinue(ex: Exchange): void;
   /** `ex`'s request body was read to its end. */
@@ -93,6 +95,8 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   bodyBytes = 0;
   /** Clock reading ({@link Timers.now}) when the head was parsed. */
   startTime = 0;
+  /** The server answered in the app's place ({@link answeredByServer}); the app's errors are expected. */
+  serverAnswered = false;
 
   private readonly conn: ExchangeOwner;
   private framing = FRAMING_NONE;
@@ -136,7 +140,10 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   }
 
   send(status: number, reason: string | undefined, headers: HeaderList, body: Uint8Array | string | null): void {
-    if (this.started) throw new ResponseError("response already started");
+    if (this.started) {
+      if (this.aborted) return; // the server answered or gave up already
+      throw new ResponseError("response already started");
+    }
     const conn = this.conn;
     if (conn.ended) {
       this.started = this.finished = true;
@@ -152,12 +159,15 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.responseHeaders = headers;
     this.bodyBytes = serializer.sentBodyLength;
     this.closeAfter = serializer.close;
-    if (!ok) conn.writeBlocked = true;
+    if (!ok) conn.blocked();
     conn.responseFinished(this);
   }
 
   start(status: number, reason: string | undefined, headers: HeaderList): void {
-    if (this.started) throw new ResponseError("response already started");
+    if (this.started) {
+      if (this.aborted) return; // the server answered or gave up already
+      throw new ResponseError("response already started");
+    }
     const conn = this.conn;
     if (conn.ended) {
       this.started = true;
@@ -203,7 +213,7 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, data, this.framing, false);
     this.pendingHead = null;
     if (!ok || conn.writeBlocked) {
-      conn.writeBlocked = true;
+      if (!ok) conn.blocked();
       return conn.waitDrain();
     }
   }
@@ -220,7 +230,7 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     }
     const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, null, this.framing, true);
     this.pendingHead = null;
-    if (!ok) conn.writeBlocked = true;
+    if (!ok) conn.blocked();
     conn.responseFinished(this);
   }
 
@@ -238,6 +248,15 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.pendingHead = null;
     if (unfinished) this.conn.responseAborted(this);
     this.conn.destroy();
+  }
+
+  /**
+   * The server answered this request itself (body_timeout → 408): the app's
+   * own response, if it still makes one, is dropped, and `closed` is true.
+   */
+  answeredByServer(): void {
+    this.aborted = true;
+    this.serverAnswered = true;
   }
 
   /**
@@ -272,6 +291,6 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     if (head === null) return;
     this.pendingHead = null;
     if (this.conn.ended) return;
-    if (!this.conn.socket.write(head)) this.conn.writeBlocked = true;
+    if (!this.conn.socket.write(head)) this.conn.blocked();
   }
 }
