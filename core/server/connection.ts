@@ -231,6 +231,9 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       if (ex.finished) this.shutdown();
       return;
     }
+    // FIN while the response is being produced: tell the app (request.signal, close listeners),
+    // which may stop producing; what it writes still goes out, then the connection closes.
+    if (ex !== null && !ex.finished) ex.connectionClosed();
     this.pump();
   }
 

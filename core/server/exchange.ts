@@ -104,6 +104,8 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   private pendingHead: Uint8Array | null = null;
   private aborted = false;
   private closeListeners: (() => void)[] | null = null;
+  /** {@link connectionClosed} ran: later {@link onClose} listeners are called at once. */
+  private clientGone = false;
 
   constructor(conn: ExchangeOwner, head: RequestHead) {
     this.conn = conn;
@@ -261,19 +263,23 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
 
   /**
    * Extension beyond {@link ResponseWriter}: calls `listener` once when the
-   * connection goes away before this exchange completed (client gone while a
-   * stream is being produced). Called right away if it is already gone.
+   * client goes away (FIN or reset) before this exchange completed (client
+   * gone while a stream is being produced). Called right away if it is gone.
    */
   onClose(listener: () => void): void {
-    if (this.closed) {
+    if (this.closed || this.clientGone) {
       listener();
       return;
     }
     (this.closeListeners ??= []).push(listener);
   }
 
-  /** The connection's socket closed while this exchange was current. */
+  /**
+   * The client went away while this exchange was current: its socket closed,
+   * or it sent FIN before the response ended (what it wrote so far still goes out).
+   */
   connectionClosed(): void {
+    this.clientGone = true;
     const listeners = this.closeListeners;
     if (listeners === null) return;
     this.closeListeners = null;
