@@ -450,8 +450,9 @@ export class Arbiter implements ArbiterView {
       case "retire":
         if (this.state !== "running" || w.retiring || w.stopping || w.gen !== this.currentGen) return;
         w.retiring = true;
-        this.replacing.push(`worker ${w.id} (pid ${w.pid}): max_requests`);
-        this.logger.info(`Worker (pid:${w.pid}) served ${message.requests} requests (max_requests); starting its replacement`);
+        this.replacing.push(`worker ${w.id} (pid ${w.pid}): ${message.reason ?? "max_requests"}`);
+        if (message.reason !== undefined) this.logger.warning(`Worker (pid:${w.pid}) retires after ${message.reason}; starting its replacement`);
+        else this.logger.info(`Worker (pid:${w.pid}) served ${message.requests} requests (max_requests); starting its replacement`);
         this.manage();
         return;
     }

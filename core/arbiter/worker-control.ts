@@ -12,7 +12,7 @@
 import { WORKER_BOOT_ERROR } from "./ipc.ts";
 import type { WorkerMessage, WorkerStats } from "./ipc.ts";
 import { describeError, errorMessage } from "../log/logger.ts";
-import type { WorkerHost } from "./process.ts";
+import type { FaultKind, WorkerHost } from "./process.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TimerHandle, Timers } from "../runtime/timers.ts";
 
@@ -107,6 +107,7 @@ class WorkerControl {
       if (message.type === "reopen-logs") this.reopenLogs();
     });
     host.onMasterGone(() => this.masterGone());
+    host.onFault((error, kind) => this.fault(error, kind));
     this.startTicking();
     void this.boot();
     return done;
@@ -140,6 +141,25 @@ class WorkerControl {
     this.o.logger.info("Autorestarting worker after current request.");
     // The master starts a replacement and SIGTERMs us once it listens, so no request is refused meanwhile.
     this.o.host.send({ type: "retire", requests: this.requests });
+  }
+
+  /**
+   * An app error nothing caught. A rejection is logged and the worker goes on.
+   * After an exception the app's state may be corrupt: the worker asks for its
+   * replacement and then drains (the master stops it once the new one listens).
+   */
+  private fault(error: unknown, kind: FaultKind): void {
+    if (kind === "rejection") {
+      this.o.logger.error("Unhandled promise rejection in app code; the worker goes on", error);
+      return;
+    }
+    if (this.state !== "serving" || this.retireSent) {
+      this.o.logger.critical("Uncaught exception in app code", error);
+      return;
+    }
+    this.o.logger.critical("Uncaught exception in app code; retiring this worker gracefully (its replacement starts first)", error);
+    this.retireSent = true;
+    this.o.host.send({ type: "retire", requests: this.requests, reason: "an uncaught exception" });
   }
 
   private stop(graceful: boolean): void {

@@ -370,6 +370,55 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     expect(server.spawnedPids()).toHaveLength(3);
   }, 60_000);
 
+  it("an unhandled rejection in app code is logged with its stack; the worker serves on", async () => {
+    const { server, port } = await startServer(runtime, 1);
+    const [worker] = server.readyPids();
+    expect((await get(port, "/reject")).status).toBe(200);
+    await waitFor("the rejection in the log", () => server.output.includes("Unhandled promise rejection in app code"), 10_000, server);
+    expect(server.output).toMatch(/fixture: a rejection nobody awaits\n\s+at /);
+    const after = await get(port, "/");
+    expect(after.status).toBe(200);
+    expect(pidOf(after)).toBe(worker);
+    expect(server.spawnedPids()).toEqual([worker]);
+  }, 60_000);
+
+  it("an uncaught exception in app code: logged with its stack, the worker retires gracefully (replacement first, in-flight requests finish)", async () => {
+    const { server, port } = await startServer(runtime, 1, ["--graceful-timeout", "10"]);
+    const [worker] = server.readyPids();
+    const inFlight = get(port, "/slow?ms=2500");
+    let stop = false;
+    const load = steadyLoad(port, 2, () => stop);
+    await sleep(300);
+    expect((await get(port, "/throw-later")).status).toBe(200);
+    await waitFor("a replacement worker", () => server.readyPids().some((pid) => pid !== worker), 20_000, server);
+    await waitFor("the old worker to exit", () => !isAlive(worker), 20_000, server);
+    await sleep(300);
+    stop = true;
+    const results = await load;
+    const slow = await inFlight;
+    console.log(`[faults] ${runtime} uncaught exception: ${results.length} requests, ${failed(results).length} failed`);
+    expect(server.output).toMatch(/Uncaught exception in app code; retiring this worker gracefully[^\n]*\n[^\n]*fixture: thrown in a timer\n\s+at /);
+    expect(server.output).toContain(`Worker (pid:${worker}) retires after an uncaught exception; starting its replacement`);
+    expect(slow.status, slow.error ?? slow.body).toBe(200);
+    expect(pidOf(slow)).toBe(worker);
+    expect(unexplained(runtime, results, 1, 2), summary(results)).toEqual([]);
+    expect(server.code).toBeUndefined(); // the master serves on
+  }, 90_000);
+
+  it("kill -9 of the master: every worker finishes its in-flight requests and exits within graceful_timeout", async () => {
+    const { server, port } = await startServer(runtime, 2, ["--graceful-timeout", "5"]);
+    const workers = server.readyPids();
+    const requests = Array.from({ length: 10 }, () => get(port, "/slow?ms=1500"));
+    await sleep(400); // let the workers accept them
+    server.signal("SIGKILL");
+    const killedAt = Date.now();
+    const results = await Promise.all(requests);
+    console.log(`[faults] ${runtime} master kill -9: ${results.length} in-flight requests, ${failed(results).length} failed`);
+    expect(failed(results), summary(results)).toEqual([]);
+    await waitFor("every worker to exit", () => workers.every((pid) => !isAlive(pid)), 15_000, server);
+    expect(Date.now() - killedAt).toBeLessThan(5000 + 3000);
+  }, 60_000);
+
   it("max_requests recycles workers without failing a request", async () => {
     const { server, port } = await startServer(runtime, 2, ["--max-requests", "15"]);
     const deadline = Date.now() + 30_000;

@@ -48,6 +48,23 @@ describe("runWorker", () => {
     expect(timers.size).toBe(0);
   });
 
+  it("an unhandled rejection is logged and the worker goes on; an uncaught exception asks for a replacement once", async () => {
+    const host = new FakeHost();
+    const timers = new FakeTimers();
+    const log = new MemoryLogger();
+    const s = fakeServing();
+    void runWorker({ host, timers, logger: log, settings: WORKER_SETTINGS, boot: async () => s.serving });
+    await flush();
+    host.fault(new Error("nobody awaited me"), "rejection");
+    expect(log.lines.some((l) => l.startsWith("ERROR Unhandled promise rejection in app code"))).toBe(true);
+    expect(host.types()).not.toContain("retire");
+    host.fault(new Error("thrown in a timer"), "exception");
+    host.fault(new Error("thrown again"), "exception");
+    expect(host.sent.filter((m) => m.type === "retire")).toEqual([{ type: "retire", requests: 0, reason: "an uncaught exception" }]);
+    expect(log.lines.filter((l) => l.startsWith("CRITICAL Uncaught exception in app code"))).toHaveLength(2);
+    expect(s.shutdowns()).toBe(0); // the master stops it once the replacement listens
+  });
+
   it("exits after graceful_timeout if draining never ends; a second TERM exits at once", async () => {
     for (const second of [false, true]) {
       const host = new FakeHost();
