@@ -363,6 +363,7 @@ export class Arbiter implements ArbiterView {
       gen: this.currentGen,
       lastBeat: this.timers.now(),
       booted: false,
+      served: false,
       retiring: false,
       stopping: false,
       aborted: false,
@@ -447,6 +448,9 @@ export class Arbiter implements ArbiterView {
       case "boot-error":
         w.bootError = message.message;
         return;
+      case "served":
+        w.served = true;
+        return;
       case "retire":
         if (this.state !== "running" || w.retiring || w.stopping || w.gen !== this.currentGen) return;
         w.retiring = true;
@@ -487,7 +491,9 @@ export class Arbiter implements ArbiterView {
         this.stop(true, WORKER_BOOT_ERROR, "Worker failed to boot.");
         return;
       }
-    } else if (!w.stopping && !w.retiring && w.gen === this.currentGen) {
+    } else if (!w.stopping && !w.retiring && !w.served && w.gen === this.currentGen) {
+      // Died before serving anything: may be a crash loop, so repeated ones back off.
+      // One that served is replaced at once (no outage with -w 1).
       this.recordCrash();
     }
     if ((!w.stopping || w.aborted) && !w.retiring && w.gen === this.currentGen && this.replacing.push(describeExit(w.id, w.pid, reason, code, signal)) > 100) {

@@ -39,6 +39,8 @@ export type WorkerMessage =
   | { type: "heartbeat"; stats?: WorkerStats }
   /** The app is loaded and the worker listens on every bind. */
   | { type: "booted" }
+  /** The worker completed its first request (sent once): its death is then no crash loop. */
+  | { type: "served" }
   /** Loading the app or binding failed; the worker exits with {@link WORKER_BOOT_ERROR} next. */
   | { type: "boot-error"; message: string }
   /**
@@ -58,6 +60,7 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     case "heartbeat":
       return msg.stats === undefined || isWorkerStats(msg.stats);
     case "booted":
+    case "served":
       return true;
     case "boot-error":
       return typeof msg.message === "string";

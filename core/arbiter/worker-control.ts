@@ -134,7 +134,7 @@ class WorkerControl {
   }
 
   private requestDone(): void {
-    this.requests++;
+    if (++this.requests === 1) this.o.host.send({ type: "served" });
     if (this.requestLimit === 0 || this.retireSent || this.requests < this.requestLimit) return;
     if (this.state !== "serving") return;
     this.retireSent = true;

@@ -282,6 +282,21 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     expect(failed(after), summary(after)).toEqual([]);
   }, 60_000);
 
+  it("-w 1: a worker that dies after serving is replaced at once, every time (no crash backoff)", async () => {
+    const { server, port } = await startServer(runtime, 1);
+    for (let i = 1; i <= 5; i++) {
+      const served = await get(port, "/");
+      expect(served.status, served.error ?? "").toBe(200);
+      const victim = pidOf(served);
+      const killedAt = Date.now();
+      process.kill(victim, "SIGKILL");
+      await waitFor(`replacement ${i}`, () => server.spawnedPids().length >= i + 1, 2000, server);
+      expect(Date.now() - killedAt).toBeLessThan(1500);
+      await waitFor(`replacement ${i} to boot`, () => server.readyPids().length === 1, 20_000, server);
+    }
+    expect(server.output).not.toMatch(/waiting \d+ ms before starting another/);
+  }, 90_000);
+
   it("a handler spinning forever is killed after --timeout 2 and replaced", async () => {
     const { server, port } = await startServer(runtime, 2, ["--timeout", "2"]);
     const spin = get(port, "/spin", 20_000);
