@@ -31,6 +31,12 @@ import type { UpgradeFactory, UpgradeHost, UpgradedProtocol } from "./upgrade.ts
 
 /** Bytes of held (not yet parsed) pipelined input above which the socket is paused. */
 export const INPUT_HIGH_WATER = 64 * 1024;
+/**
+ * Draining (reload, retirement): an idle keep-alive connection stays open this
+ * long (at most its keep-alive timeout) for a request that may already be on
+ * its way, which is then answered with `Connection: close`.
+ */
+export const DRAIN_IDLE_MS = 1000;
 /** An unread request body at most this many bytes from its end is read and dropped to keep the connection. */
 export const DISCARD_LIMIT = 64 * 1024;
 
@@ -139,8 +145,6 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private broken = false;
   private peerEnded = false;
   private closeWhenDone = false;
-  /** True once a response has completed here (see closeIfIdle). */
-  private servedAny = false;
   private pausedForInput = false;
   private pausedForBody = false;
   private drainPromise: Promise<void> | null = null;
@@ -211,7 +215,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     if (!this.ending) this.sendDeadline = 0; // when closing, it bounds the close instead
     this.resolveDrain();
     if (this.exchange === null && this.deadlineKind === DEADLINE_IDLE && this.stateDeadline === 0) {
-      this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
+      this.setDeadline(DEADLINE_IDLE, this.idleMs());
     }
     this.pump();
   }
@@ -485,17 +489,25 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /* ---------------- used by the server ---------------- */
 
-  /** Graceful drain: close now if idle, else close after the current response. */
+  /**
+   * Graceful drain: the next response carries `Connection: close` and ends
+   * the connection. An idle one is not closed under a client that may be
+   * sending its next request right now: it closes once it stayed idle for
+   * {@link DRAIN_IDLE_MS} (a fresh one that never sent a byte: at its head timeout).
+   */
   closeIfIdle(): void {
     this.closeWhenDone = true;
     if (this.upgraded !== null) {
       this.upgraded.goingAway();
       return;
     }
-    // A connection that has not served a request yet was just accepted and its
-    // request is likely in flight: closing it now would reset the client (HUP,
-    // max_requests). It closes after its first response, or at the header timeout.
-    if (!this.ending && this.idle && this.servedAny) this.shutdown();
+    if (!this.ending && this.idle && this.deadlineKind === DEADLINE_IDLE && this.stateDeadline !== 0) {
+      const by = this.server.wheel.now() + this.idleMs();
+      if (by < this.stateDeadline) {
+        this.stateDeadline = by;
+        this.rearm();
+      }
+    }
   }
 
   /* ---------------- the loop ---------------- */
@@ -690,7 +702,6 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private finishCycle(ex: Exchange): boolean {
     this.exchange = null;
     this.messageDone = false;
-    this.servedAny = true;
     this.server.requestDone();
     if (ex.closeAfter || this.broken || this.closeWhenDone || this.server.draining) {
       this.shutdown();
@@ -707,7 +718,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.stateDeadline = 0;
       this.rearm();
     } else {
-      this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
+      this.setDeadline(DEADLINE_IDLE, this.idleMs());
     }
     return true;
   }
@@ -726,6 +737,12 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.input = null;
     this.moreInput = null;
     this.socket.end();
+  }
+
+  /** How long an idle keep-alive connection waits for its next request: shorter while draining. */
+  private idleMs(): number {
+    const ms = this.server.keepaliveMs;
+    return this.closeWhenDone && ms > DRAIN_IDLE_MS ? DRAIN_IDLE_MS : ms;
   }
 
   private setDeadline(kind: number, ms: number): void {

@@ -221,6 +221,40 @@ async function steadyLoad(port: number, concurrency: number, stop: () => boolean
   return results;
 }
 
+/**
+ * Like {@link steadyLoad}, but each loop reuses one keep-alive connection (a
+ * new one only after the server closed it), as wrk and browsers do.
+ */
+async function keepAliveLoad(port: number, concurrency: number, stop: () => boolean): Promise<Result[]> {
+  const results: Result[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        while (!stop()) {
+          const sentAt = Date.now();
+          results.push(
+            await new Promise<Result>((resolve) => {
+              const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (chunk: string) => (body += chunk));
+                res.on("end", () => resolve({ sentAt, status: res.statusCode ?? 0, body, error: null }));
+                res.on("error", (error) => resolve({ sentAt, status: 0, body, error: String(error) }));
+              });
+              req.setTimeout(15_000, () => req.destroy(new Error("client timeout")));
+              req.on("error", (error) => resolve({ sentAt, status: 0, body: "", error: (error as NodeJS.ErrnoException).code ?? String(error) }));
+            }),
+          );
+        }
+      } finally {
+        agent.destroy();
+      }
+    }),
+  );
+  return results;
+}
+
 const failed = (results: Result[]) => results.filter((r) => r.status !== 200);
 
 /**
@@ -433,6 +467,24 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     await waitFor("every worker to exit", () => workers.every((pid) => !isAlive(pid)), 15_000, server);
     expect(Date.now() - killedAt).toBeLessThan(5000 + 3000);
   }, 60_000);
+
+  it("HUP and max_requests under keep-alive load: no request lost (next request answered with Connection: close)", async () => {
+    const { server, port } = await startServer(runtime, 2, ["--max-requests", "200", "--keep-alive", "5"]);
+    const oldPids = server.readyPids();
+    let stop = false;
+    const load = keepAliveLoad(port, 4, () => stop);
+    await sleep(500);
+    server.signal("SIGHUP");
+    await waitFor("old workers to exit", () => oldPids.every((pid) => !isAlive(pid)), 30_000, server);
+    // …and at least two max_requests retirements after that.
+    await waitFor("two more recycled workers", () => server.bootedPids().length >= 6, 30_000, server);
+    await sleep(300);
+    stop = true;
+    const results = await load;
+    const recycled = server.spawnedPids().length - server.alivePids().length;
+    console.log(`[faults] ${runtime} keep-alive HUP + max_requests: ${results.length} requests, ${failed(results).length} failed, ${recycled} workers recycled`);
+    expect(unexplained(runtime, results, recycled, 4), summary(results)).toEqual([]);
+  }, 90_000);
 
   it("max_requests recycles workers without failing a request", async () => {
     const { server, port } = await startServer(runtime, 2, ["--max-requests", "15"]);
