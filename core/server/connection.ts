@@ -235,9 +235,16 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       if (ex.finished) this.shutdown();
       return;
     }
-    // FIN while the response is being produced: tell the app (request.signal, close listeners),
-    // which may stop producing; what it writes still goes out, then the connection closes.
-    if (ex !== null && !ex.finished) ex.connectionClosed();
+    if (ex !== null && !ex.finished) {
+      // FIN before the response ended: tell the app (request.signal, close listeners). A response
+      // not started yet may still be sent (a client may half-close after its request); one being
+      // streamed is abandoned, as the app may stop producing it without ending it.
+      ex.connectionClosed();
+      if (ex.started) {
+        this.destroy();
+        return;
+      }
+    }
     this.pump();
   }
 
