@@ -26,6 +26,8 @@ export interface WorkerSettings {
   maxRequests: number;
   /** Add random(0..jitter) to `maxRequests`, so workers do not all retire together. */
   maxRequestsJitter: number;
+  /** Retire once resident memory exceeds this many MiB (0 = never); checked on every tick. */
+  maxWorkerMemory?: number;
 }
 
 /** A worker that is loaded and listening, as returned by the `boot` function. */
@@ -60,6 +62,8 @@ export interface RunWorkerOptions {
   boot(context: WorkerBootContext): Promise<ServingWorker>;
   /** Random source for the max_requests jitter (default Math.random). */
   random?: () => number;
+  /** Resident set size of this process in bytes (`max_worker_memory`; the runtime's Platform). */
+  residentMemory?: () => number;
 }
 
 /**
@@ -162,6 +166,17 @@ class WorkerControl {
     this.o.host.send({ type: "retire", requests: this.requests, reason: "an uncaught exception" });
   }
 
+  /** `max_worker_memory`: over it, ask for a replacement (once), as after max_requests. */
+  private checkMemory(): void {
+    const limit = this.o.settings.maxWorkerMemory ?? 0;
+    if (limit <= 0 || this.state !== "serving" || this.retireSent) return;
+    const mib = Math.round((this.o.residentMemory?.() ?? 0) / (1024 * 1024));
+    if (mib <= limit) return;
+    this.retireSent = true;
+    this.o.logger.warning(`Worker uses ${mib} MiB, over max_worker_memory (${limit} MiB); retiring it gracefully (its replacement starts first)`);
+    this.o.host.send({ type: "retire", requests: this.requests, reason: `max_worker_memory (${mib} MiB > ${limit} MiB)` });
+  }
+
   private stop(graceful: boolean): void {
     if (this.state === "done") return;
     if (!graceful || this.state === "stopping") {
@@ -214,6 +229,7 @@ class WorkerControl {
       }
       const beat = this.heartbeat();
       if (timeout > 0 || beat.stats !== undefined) this.o.host.send(beat);
+      this.checkMemory();
     };
     tick();
     this.tickTimer = this.o.timers.setInterval(tick, period);

@@ -226,6 +226,14 @@ export const SETTINGS = {
     doc: "Add a random 0..N to max_requests per worker so workers do not restart together.",
     section: WORKER,
   }),
+  max_worker_memory: int({
+    flags: ["--max-worker-memory"],
+    env: ["TRICORN_MAX_WORKER_MEMORY"],
+    default: 0,
+    metavar: "MiB",
+    doc: "Recycle a worker whose resident memory exceeds this many MiB (0 = no limit), gracefully as after max_requests: its replacement starts first. Checked every second.",
+    section: WORKER,
+  }),
   timeout: int({
     flags: ["-t", "--timeout"],
     env: ["TRICORN_TIMEOUT"],

@@ -454,6 +454,24 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     expect(server.code).toBeUndefined(); // the master serves on
   }, 90_000);
 
+  it("--max-worker-memory: a worker over it is recycled gracefully (replacement first, figure logged, no request lost)", async () => {
+    const { server, port } = await startServer(runtime, 1, ["--max-worker-memory", "250"]);
+    const [worker] = server.readyPids();
+    let stop = false;
+    const load = steadyLoad(port, 2, () => stop);
+    await sleep(300);
+    expect((await get(port, "/grow?mb=300")).status).toBe(200);
+    await waitFor("a replacement worker", () => server.readyPids().some((pid) => pid !== worker), 20_000, server);
+    await waitFor("the old worker to exit", () => !isAlive(worker), 20_000, server);
+    await sleep(300);
+    stop = true;
+    const results = await load;
+    console.log(`[faults] ${runtime} max_worker_memory: ${results.length} requests, ${failed(results).length} failed`);
+    expect(server.output).toMatch(/Worker uses \d+ MiB, over max_worker_memory \(250 MiB\); retiring it gracefully/);
+    expect(server.output).toMatch(new RegExp(`Worker \\(pid:${worker}\\) retires after max_worker_memory \\(\\d+ MiB > 250 MiB\\)`));
+    expect(unexplained(runtime, results, 1, 2), summary(results)).toEqual([]);
+  }, 90_000);
+
   it("kill -9 of the master: every worker finishes its in-flight requests and exits within graceful_timeout", async () => {
     const { server, port } = await startServer(runtime, 2, ["--graceful-timeout", "5"]);
     const workers = server.readyPids();
