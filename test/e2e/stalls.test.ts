@@ -21,7 +21,19 @@ const BIG = 32 * 1024 * 1024;
 
 describe.each(CONFORMANCE_RUNTIMES)("stalled clients [%s]", (runtime) => {
   const server = useServer(runtime, ["--body-timeout", String(TIMEOUT_S), "--send-timeout", String(TIMEOUT_S), "--keep-alive", "30"]);
+  const proxied = useServer(runtime, ["--proxy-protocol", "--header-timeout", "1"]);
   const why = connDump;
+
+  test("a PROXY header that stops half-way counts within --header-timeout: closed", async () => {
+    await withConn(proxied.port, async (c) => {
+      const started = Date.now();
+      await c.write("PROXY TCP4 192.0.2.1 ");
+      const closed = await c.waitForClose(1000 + SLACK_MS);
+      expect(closed, `still open after the header timeout + slack\n${why(c)}`).toBe(true);
+      expect(Date.now() - started, why(c)).toBeGreaterThanOrEqual(400);
+      expect(c.parse().finals.every((r) => r.status === 408), why(c)).toBe(true);
+    });
+  });
 
   describe.concurrent("--body-timeout 2", () => {
     test("a body that stops arriving before any response → 408 and close", async () => {
