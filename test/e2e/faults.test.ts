@@ -289,6 +289,24 @@ const summary = (results: Result[]) =>
     .map((r) => `${r.status} ${r.error ?? r.body}`)
     .join("; ");
 
+/**
+ * With one worker serving two request loops, `trigger` makes it retire; waits
+ * until a replacement serves and the old worker is gone. Returns the old pid
+ * and every result of the loops.
+ */
+async function retireUnderLoad(server: Server, port: number, trigger: string): Promise<{ worker: number; results: Result[] }> {
+  const [worker] = server.readyPids();
+  let stop = false;
+  const load = steadyLoad(port, 2, () => stop);
+  await sleep(300);
+  expect((await get(port, trigger)).status).toBe(200);
+  await waitFor("a replacement worker", () => server.readyPids().some((pid) => pid !== worker), 20_000, server);
+  await waitFor("the old worker to exit", () => !isAlive(worker!), 20_000, server);
+  await sleep(300);
+  stop = true;
+  return { worker: worker!, results: await load };
+}
+
 /* ------------------------------------------------------------------ */
 /* Tests                                                               */
 /* ------------------------------------------------------------------ */
@@ -433,17 +451,8 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
 
   it("an uncaught exception in app code: logged with its stack, the worker retires gracefully (replacement first, in-flight requests finish)", async () => {
     const { server, port } = await startServer(runtime, 1, ["--graceful-timeout", "10"]);
-    const [worker] = server.readyPids();
     const inFlight = get(port, "/slow?ms=2500");
-    let stop = false;
-    const load = steadyLoad(port, 2, () => stop);
-    await sleep(300);
-    expect((await get(port, "/throw-later")).status).toBe(200);
-    await waitFor("a replacement worker", () => server.readyPids().some((pid) => pid !== worker), 20_000, server);
-    await waitFor("the old worker to exit", () => !isAlive(worker), 20_000, server);
-    await sleep(300);
-    stop = true;
-    const results = await load;
+    const { worker, results } = await retireUnderLoad(server, port, "/throw-later");
     const slow = await inFlight;
     console.log(`[faults] ${runtime} uncaught exception: ${results.length} requests, ${failed(results).length} failed`);
     expect(server.output).toMatch(/Uncaught exception in app code; retiring this worker gracefully[^\n]*\n[^\n]*fixture: thrown in a timer\n\s+at /);
@@ -456,16 +465,7 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
 
   it("--max-worker-memory: a worker over it is recycled gracefully (replacement first, figure logged, no request lost)", async () => {
     const { server, port } = await startServer(runtime, 1, ["--max-worker-memory", "250"]);
-    const [worker] = server.readyPids();
-    let stop = false;
-    const load = steadyLoad(port, 2, () => stop);
-    await sleep(300);
-    expect((await get(port, "/grow?mb=300")).status).toBe(200);
-    await waitFor("a replacement worker", () => server.readyPids().some((pid) => pid !== worker), 20_000, server);
-    await waitFor("the old worker to exit", () => !isAlive(worker), 20_000, server);
-    await sleep(300);
-    stop = true;
-    const results = await load;
+    const { worker, results } = await retireUnderLoad(server, port, "/grow?mb=300");
     console.log(`[faults] ${runtime} max_worker_memory: ${results.length} requests, ${failed(results).length} failed`);
     expect(server.output).toMatch(/Worker uses \d+ MiB, over max_worker_memory \(250 MiB\); retiring it gracefully/);
     expect(server.output).toMatch(new RegExp(`Worker \\(pid:${worker}\\) retires after max_worker_memory \\(\\d+ MiB > 250 MiB\\)`));
