@@ -342,8 +342,9 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
       const victim = pidOf(served);
       const killedAt = Date.now();
       process.kill(victim, "SIGKILL");
-      await waitFor(`replacement ${i}`, () => server.spawnedPids().length >= i + 1, 2000, server);
-      expect(Date.now() - killedAt).toBeLessThan(1500);
+      await waitFor(`replacement ${i}`, () => server.spawnedPids().length >= i + 1, 10_000, server);
+      // The crash backoff would log "waiting N ms" (checked below); the time is only a loose sanity bound on a loaded machine.
+      expect(Date.now() - killedAt).toBeLessThan(5000);
       await waitFor(`replacement ${i} to boot`, () => server.readyPids().length === 1, 20_000, server);
     }
     expect(server.output).not.toMatch(/waiting \d+ ms before starting another/);
