@@ -340,6 +340,7 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
       const served = await get(port, "/");
       expect(served.status, served.error ?? "").toBe(200);
       const victim = pidOf(served);
+      await sleep(300); // its one-time "served" report reaches the master over IPC
       const killedAt = Date.now();
       process.kill(victim, "SIGKILL");
       await waitFor(`replacement ${i}`, () => server.spawnedPids().length >= i + 1, 10_000, server);
