@@ -18,7 +18,7 @@ import { concat, toBytes } from "./bytes.ts";
 import type { HeaderList } from "../core/http/types.ts";
 import type { IncomingRequest, RequestHandler, ResponseWriter } from "../core/server/types.ts";
 import type { Logger } from "../core/log/logger.ts";
-import { LightRequest, bunUpgradeRequest, pendingUpgrade } from "./request.ts";
+import { LightRequest, bunUpgradeRequest, pendingUpgrade, requestUrl } from "./request.ts";
 import { headerList, keptBody, lightParts, runtimeResponse } from "./light-response.ts";
 import type { BunWebSocketHandlers } from "./ws/bun-socket.ts";
 import type { WebSocketConfig } from "./ws/config.ts";
@@ -249,6 +249,11 @@ function respond(request: Request, response: Response, res: ResponseWriter, isHe
   return sendResponse(response, res, isHead);
 }
 
+/** Whether the request's URL (what `request.url` will be) is one `new URL()` accepts. */
+function urlParses(req: IncomingRequest): boolean {
+  return URL.canParse(requestUrl(req));
+}
+
 /**
  * Wraps a fetch-style app as a {@link RequestHandler}. A synchronous handler
  * returning a Response with a null body is answered without any Promise.
@@ -268,7 +273,17 @@ export function fetchHandler(app: FetchApp, options: FetchOptions = {}): Request
   if (onError !== null) fetchFn = withErrorHandler(fetchFn, onError);
   const ctx = executionContext(options.logger);
   const ws = new WebSocketContext(options.websocket, options.logger, bunHandlers(app));
+  // The last Host whose URL parsed: connections mostly repeat one, so the check costs a compare.
+  let goodHost = "";
   return (req: IncomingRequest, res: ResponseWriter): void | Promise<void> => {
+    const head = req.head;
+    if ((head.host !== goodHost || head.target.charCodeAt(0) !== 0x2f) && !urlParses(req)) {
+      // RFC-valid, yet not a URL the WHATWG parser takes (e.g. host 1.2.3.256): the app's `new URL(request.url)` would throw.
+      options.logger?.debug(`Refusing ${head.method} ${head.target} (Host ${JSON.stringify(head.host)}): not a valid URL`);
+      res.send(400, undefined, ["Content-Type", "text/plain; charset=utf-8"], "Bad Request");
+      return;
+    }
+    if (head.target.charCodeAt(0) === 0x2f) goodHost = head.host;
     const request = new LightRequest(req, res, ws) as unknown as Request;
     const isHead = req.head.method === "HEAD";
     let response: Response | Promise<Response>;

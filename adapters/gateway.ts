@@ -119,6 +119,9 @@ class GatewayCall {
     this.res = res;
   }
 
+  /** `environ["tricorn.on_close"]`: the listener runs if the client goes away before the response ended. */
+  readonly onClose = (listener: () => void): void => this.res.onClose(listener);
+
   readonly startResponse: StartResponse = (status, headers, error) => {
     if (this.headers !== null) {
       if (error === undefined) throw new Error("startResponse() called a second time without an error");
@@ -250,7 +253,7 @@ export function gatewayHandler(app: GatewayApp, options: GatewayOptions): Reques
   if (typeof app !== "function") throw new TypeError("a gateway app must be a function (environ, startResponse)");
   return (req: IncomingRequest, res: ResponseWriter): void | Promise<void> => {
     const call = new GatewayCall(res);
-    const result = app(buildEnviron(req, options), call.startResponse);
+    const result = app(buildEnviron(req, options, call.onClose), call.startResponse);
     if (result !== null && typeof result === "object" && typeof (result as Promise<GatewayBody>).then === "function" &&
       !(Symbol.asyncIterator in result)) {
       return (result as Promise<GatewayBody>).then((body) => call.finish(body));

@@ -348,6 +348,8 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       if (this.writableFinished) return;
       this.req.abort();
       this.close();
+      // As on Node's own server, a response whose client left is over (the app stops on 'close').
+      this.writer.abort();
     }
 
     destroy(error?: unknown): this {

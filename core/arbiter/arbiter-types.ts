@@ -138,6 +138,8 @@ export interface WorkerRecord {
   readonly gen: number;
   lastBeat: number;
   booted: boolean;
+  /** Reported its first completed request: its death is not a crash loop, the replacement starts at once. */
+  served: boolean;
   /** Asked to be replaced (max_requests); serves on until its replacement booted. */
   retiring: boolean;
   /** SIGTERM (or SIGKILL) sent: on its way out. */

@@ -363,6 +363,7 @@ export class Arbiter implements ArbiterView {
       gen: this.currentGen,
       lastBeat: this.timers.now(),
       booted: false,
+      served: false,
       retiring: false,
       stopping: false,
       aborted: false,
@@ -447,11 +448,15 @@ export class Arbiter implements ArbiterView {
       case "boot-error":
         w.bootError = message.message;
         return;
+      case "served":
+        w.served = true;
+        return;
       case "retire":
         if (this.state !== "running" || w.retiring || w.stopping || w.gen !== this.currentGen) return;
         w.retiring = true;
-        this.replacing.push(`worker ${w.id} (pid ${w.pid}): max_requests`);
-        this.logger.info(`Worker (pid:${w.pid}) served ${message.requests} requests (max_requests); starting its replacement`);
+        this.replacing.push(`worker ${w.id} (pid ${w.pid}): ${message.reason ?? "max_requests"}`);
+        if (message.reason !== undefined) this.logger.warning(`Worker (pid:${w.pid}) retires after ${message.reason}; starting its replacement`);
+        else this.logger.info(`Worker (pid:${w.pid}) served ${message.requests} requests (max_requests); starting its replacement`);
         this.manage();
         return;
     }
@@ -486,7 +491,9 @@ export class Arbiter implements ArbiterView {
         this.stop(true, WORKER_BOOT_ERROR, "Worker failed to boot.");
         return;
       }
-    } else if (!w.stopping && !w.retiring && w.gen === this.currentGen) {
+    } else if (!w.stopping && !w.retiring && !w.served && w.gen === this.currentGen) {
+      // Died before serving anything: may be a crash loop, so repeated ones back off.
+      // One that served is replaced at once (no outage with -w 1).
       this.recordCrash();
     }
     if ((!w.stopping || w.aborted) && !w.retiring && w.gen === this.currentGen && this.replacing.push(describeExit(w.id, w.pid, reason, code, signal)) > 100) {

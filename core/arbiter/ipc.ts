@@ -39,10 +39,15 @@ export type WorkerMessage =
   | { type: "heartbeat"; stats?: WorkerStats }
   /** The app is loaded and the worker listens on every bind. */
   | { type: "booted" }
+  /** The worker completed its first request (sent once): its death is then no crash loop. */
+  | { type: "served" }
   /** Loading the app or binding failed; the worker exits with {@link WORKER_BOOT_ERROR} next. */
   | { type: "boot-error"; message: string }
-  /** `max_requests` reached: please start my replacement, then stop me. */
-  | { type: "retire"; requests: number };
+  /**
+   * Please start my replacement, then stop me: `max_requests` reached, or
+   * (`reason` set) my state may be corrupt, e.g. after an uncaught exception.
+   */
+  | { type: "retire"; requests: number; reason?: string };
 
 /** Exit code of a worker whose app failed to load; the master halts with it (gunicorn's WORKER_BOOT_ERROR). */
 export const WORKER_BOOT_ERROR = 3;
@@ -55,11 +60,12 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
     case "heartbeat":
       return msg.stats === undefined || isWorkerStats(msg.stats);
     case "booted":
+    case "served":
       return true;
     case "boot-error":
       return typeof msg.message === "string";
     case "retire":
-      return typeof msg.requests === "number";
+      return typeof msg.requests === "number" && (msg.reason === undefined || typeof msg.reason === "string");
     default:
       return false;
   }

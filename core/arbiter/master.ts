@@ -15,7 +15,7 @@ import type { Platform } from "../runtime/platform.ts";
 import { EXIT_FAILURE, EXIT_USAGE, StartupError } from "../config/errors.ts";
 import { listenAll, type ListenRuntime } from "../server/listen.ts";
 import { SETTINGS, type Settings } from "../config/settings.ts";
-import type { BindAddress } from "../net/bind.ts";
+import { formatBind, type BindAddress } from "../net/bind.ts";
 import type { ConnectionAcceptor, SocketHandlers } from "../runtime/socket.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Timers } from "../runtime/timers.ts";
@@ -114,6 +114,21 @@ function withActivatedSockets(rt: MasterRuntime, settings: Settings, log: Logger
 }
 
 /**
+ * `-w N` (N > 1) where the workers cannot share the addresses (unix and fd://
+ * binds on Deno and Bun, no SO_REUSEPORT outside Linux): a one-line
+ * {@link StartupError} (exit 2) rather than silently fewer workers.
+ */
+function refuseUnshareable(rt: MasterRuntime, layer: ProcessLayer, settings: Settings): void {
+  if (settings.workers <= 1 || layer.sharing(settings.bind) !== "none") return;
+  const bind = settings.bind.find((b) => b.kind !== "tcp") ?? settings.bind[0];
+  const where = bind === undefined ? "these addresses" : formatBind(bind);
+  throw new StartupError(
+    `-w ${settings.workers}: ${rt.name} workers cannot share ${where} (only TCP binds on Linux, through SO_REUSEPORT); use -w 1 there, or bind TCP`,
+    EXIT_USAGE,
+  );
+}
+
+/**
  * Master process: test-bind, then spawn and supervise the workers until a
  * stop signal. Resolves with the exit code (0 stop, 1 cannot bind / pidfile,
  * 3 a worker failed to boot). Start-up failures are one `tricorn: …` line.
@@ -132,6 +147,7 @@ export async function runMaster(
   let credentials: Credentials | null;
   try {
     settings = withActivatedSockets(rt, settings, log);
+    refuseUnshareable(rt, layer, settings);
     credentials = workerCredentials(rt, settings);
     probed = await probeBinds(rt, settings, log);
   } catch (error) {

@@ -127,7 +127,10 @@ export interface ProcessManager {
   removePidfile(path: string): void;
 }
 
-/** The worker's view of its own process and of the master. */
+/** An app error nothing caught: thrown (a timer callback, an event handler) or a rejected promise nobody awaited. */
+export type FaultKind = "exception" | "rejection";
+
+/** The worker's view of its own process and of the master: channel, signals, process-level error handlers (runtimes/<rt>/process.ts). */
 export interface WorkerHost {
   /** The worker's pid. */
   readonly pid: number;
@@ -141,6 +144,12 @@ export interface WorkerHost {
   onMasterGone(fn: () => void): void;
   /** Call `fn` whenever the worker receives `signal`. */
   onSignal(signal: WorkerSignal, fn: () => void): void;
+  /**
+   * Call `fn` for every uncaught exception and unhandled promise rejection
+   * instead of letting the runtime end the process. The runtime's worker
+   * entry installs these process-level handlers; library code never does.
+   */
+  onFault(fn: (error: unknown, kind: FaultKind) => void): void;
   /**
    * Remove the listeners and let messages still in flight (a boot error)
    * reach the master, bounded in time; resolves when the process may exit.

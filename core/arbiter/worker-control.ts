@@ -12,7 +12,7 @@
 import { WORKER_BOOT_ERROR } from "./ipc.ts";
 import type { WorkerMessage, WorkerStats } from "./ipc.ts";
 import { describeError, errorMessage } from "../log/logger.ts";
-import type { WorkerHost } from "./process.ts";
+import type { FaultKind, WorkerHost } from "./process.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TimerHandle, Timers } from "../runtime/timers.ts";
 
@@ -26,6 +26,8 @@ export interface WorkerSettings {
   maxRequests: number;
   /** Add random(0..jitter) to `maxRequests`, so workers do not all retire together. */
   maxRequestsJitter: number;
+  /** Retire once resident memory exceeds this many MiB (0 = never); checked on every tick. */
+  maxWorkerMemory?: number;
 }
 
 /** A worker that is loaded and listening, as returned by the `boot` function. */
@@ -60,6 +62,8 @@ export interface RunWorkerOptions {
   boot(context: WorkerBootContext): Promise<ServingWorker>;
   /** Random source for the max_requests jitter (default Math.random). */
   random?: () => number;
+  /** Resident set size of this process in bytes (`max_worker_memory`; the runtime's Platform). */
+  residentMemory?: () => number;
 }
 
 /**
@@ -107,6 +111,7 @@ class WorkerControl {
       if (message.type === "reopen-logs") this.reopenLogs();
     });
     host.onMasterGone(() => this.masterGone());
+    host.onFault((error, kind) => this.fault(error, kind));
     this.startTicking();
     void this.boot();
     return done;
@@ -135,13 +140,43 @@ class WorkerControl {
   }
 
   private requestDone(): void {
-    this.requests++;
+    if (++this.requests === 1) this.o.host.send({ type: "served" });
     if (this.requestLimit === 0 || this.retireSent || this.requests < this.requestLimit) return;
     if (this.state !== "serving") return;
     this.retireSent = true;
     this.o.logger.info("Autorestarting worker after current request.");
     // The master starts a replacement and SIGTERMs us once it listens, so no request is refused meanwhile.
     this.o.host.send({ type: "retire", requests: this.requests });
+  }
+
+  /**
+   * An app error nothing caught. A rejection is logged and the worker goes on.
+   * After an exception the app's state may be corrupt: the worker asks for its
+   * replacement and then drains (the master stops it once the new one listens).
+   */
+  private fault(error: unknown, kind: FaultKind): void {
+    if (kind === "rejection") {
+      this.o.logger.error("Unhandled promise rejection in app code; the worker goes on", error);
+      return;
+    }
+    if (this.state !== "serving" || this.retireSent) {
+      this.o.logger.critical("Uncaught exception in app code", error);
+      return;
+    }
+    this.o.logger.critical("Uncaught exception in app code; retiring this worker gracefully (its replacement starts first)", error);
+    this.retireSent = true;
+    this.o.host.send({ type: "retire", requests: this.requests, reason: "an uncaught exception" });
+  }
+
+  /** `max_worker_memory`: over it, ask for a replacement (once), as after max_requests. */
+  private checkMemory(): void {
+    const limit = this.o.settings.maxWorkerMemory ?? 0;
+    if (limit <= 0 || this.state !== "serving" || this.retireSent) return;
+    const mib = Math.round((this.o.residentMemory?.() ?? 0) / (1024 * 1024));
+    if (mib <= limit) return;
+    this.retireSent = true;
+    this.o.logger.warning(`Worker uses ${mib} MiB, over max_worker_memory (${limit} MiB); retiring it gracefully (its replacement starts first)`);
+    this.o.host.send({ type: "retire", requests: this.requests, reason: `max_worker_memory (${mib} MiB > ${limit} MiB)` });
   }
 
   private stop(graceful: boolean): void {
@@ -196,6 +231,7 @@ class WorkerControl {
       }
       const beat = this.heartbeat();
       if (timeout > 0 || beat.stats !== undefined) this.o.host.send(beat);
+      this.checkMemory();
     };
     tick();
     this.tickTimer = this.o.timers.setInterval(tick, period);

@@ -226,6 +226,14 @@ export const SETTINGS = {
     doc: "Add a random 0..N to max_requests per worker so workers do not restart together.",
     section: WORKER,
   }),
+  max_worker_memory: int({
+    flags: ["--max-worker-memory"],
+    env: ["TRICORN_MAX_WORKER_MEMORY"],
+    default: 0,
+    metavar: "MiB",
+    doc: "Recycle a worker whose resident memory exceeds this many MiB (0 = no limit), gracefully as after max_requests: its replacement starts first. Checked every second.",
+    section: WORKER,
+  }),
   timeout: int({
     flags: ["-t", "--timeout"],
     env: ["TRICORN_TIMEOUT"],
@@ -254,7 +262,21 @@ export const SETTINGS = {
     flags: ["--header-timeout"],
     env: ["TRICORN_HEADER_TIMEOUT"],
     default: 10,
-    doc: "Seconds a client may take to send a complete request head (slowloris guard; 0 = no limit).",
+    doc: "Seconds a client may take to send a complete request head (slowloris guard; 0 = no limit). A TLS handshake and a PROXY header count within it.",
+    section: WORKER,
+  }),
+  body_timeout: float({
+    flags: ["--body-timeout"],
+    env: ["TRICORN_BODY_TIMEOUT"],
+    default: 60,
+    doc: "Longest gap in seconds between two reads of a request body that is still expected (0 = no limit); on expiry 408 if no response has started, else the connection closes.",
+    section: WORKER,
+  }),
+  send_timeout: float({
+    flags: ["--send-timeout"],
+    env: ["TRICORN_SEND_TIMEOUT"],
+    default: 60,
+    doc: "Longest time in seconds a response write may wait for the client to read (0 = no limit); on expiry the connection closes.",
     section: WORKER,
   }),
   limit_request_line: int({

@@ -150,19 +150,77 @@ export function scanExpect(buf: Uint8Array, start: number, end: number): number 
   return result;
 }
 
+/** `dec-octet "." dec-octet "." dec-octet "." dec-octet` (RFC 3986 §3.2.2: 0-255, no leading zeros). */
+function isIpv4(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (i >= end || buf[i] !== 0x2e) return false;
+      i++;
+    }
+    const first = i;
+    let value = 0;
+    while (i < end && i - first < 3 && buf[i] >= 0x30 && buf[i] <= 0x39) value = value * 10 + buf[i++] - 0x30;
+    if (i === first || value > 255 || (buf[first] === 0x30 && i - first > 1)) return false;
+  }
+  return i === end;
+}
+
+/** RFC 3986 `IPv6address` (eight 16-bit groups, one `::` for a run of zeros, an IPv4 tail allowed). */
+function isIpv6(buf: Uint8Array, start: number, end: number): boolean {
+  let i = start;
+  let groups = 0;
+  let elided = false;
+  if (i + 1 < end && buf[i] === COLON && buf[i + 1] === COLON) {
+    elided = true;
+    i += 2;
+    if (i === end) return true;
+  }
+  for (;;) {
+    let j = i;
+    while (j < end && j - i < 5 && HEX_VALUE[buf[j]] !== 0xff) j++;
+    if (j < end && buf[j] === 0x2e) {
+      if (!isIpv4(buf, i, end)) return false;
+      groups += 2;
+      break;
+    }
+    if (j === i || j - i > 4) return false;
+    groups++;
+    i = j;
+    if (i === end) break;
+    if (buf[i] !== COLON || ++i === end) return false;
+    if (buf[i] === COLON) {
+      if (elided) return false;
+      elided = true;
+      if (++i === end) break;
+    }
+  }
+  return elided ? groups <= 7 : groups === 8;
+}
+
+/** RFC 3986 `IP-literal` content: `IPv6address`, or `IPvFuture` (`v` 1*HEXDIG "." 1*(unreserved / sub-delims / ":")). */
+function isIpLiteral(buf: Uint8Array, start: number, end: number): boolean {
+  if ((buf[start] | 0x20) !== 0x76) return isIpv6(buf, start, end);
+  let i = start + 1;
+  while (i < end && HEX_VALUE[buf[i]] !== 0xff) i++;
+  if (i === start + 1 || i + 1 >= end || buf[i] !== 0x2e) return false;
+  for (i++; i < end; i++) if (IP_LITERAL_CHAR[buf[i]] !== 1) return false;
+  return true;
+}
+
 /**
  * True when `buf[start, end)` is `uri-host [":" port]` (RFC 9110 §7.2,
  * RFC 3986 §3.2.2-3.2.3): an IP-literal in brackets or a reg-name (with valid
- * pct-encoding), then optionally `:` and up to 5 digits. With `authorityForm`
- * the host must be non-empty and the port present (CONNECT's `host:port`).
+ * pct-encoding), then optionally `:` and a port of at most 65535. With
+ * `authorityForm` the host must be non-empty and the port present (CONNECT's `host:port`).
  */
 export function isValidAuthority(buf: Uint8Array, start: number, end: number, authorityForm: boolean): boolean {
   let i = start;
   if (i < end && buf[i] === 0x5b) {
     i++;
     const inner = i;
-    while (i < end && IP_LITERAL_CHAR[buf[i]] === 1) i++;
-    if (i === inner || i === end || buf[i] !== 0x5d) return false;
+    while (i < end && buf[i] !== 0x5d) i++;
+    if (i === end || !isIpLiteral(buf, inner, i)) return false;
     i++;
   } else {
     while (i < end) {
@@ -181,8 +239,9 @@ export function isValidAuthority(buf: Uint8Array, start: number, end: number, au
   if (i === end) return !authorityForm;
   if (buf[i] !== COLON) return false;
   const portStart = ++i;
-  while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) i++;
-  if (i !== end || end - portStart > 5) return false;
+  let port = 0;
+  while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39) port = port * 10 + buf[i++] - 0x30;
+  if (i !== end || end - portStart > 5 || port > 65535) return false;
   return !authorityForm || (hostEnd > start && end > portStart);
 }
 

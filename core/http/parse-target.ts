@@ -9,6 +9,7 @@ import { isValidAuthority } from "./parse-fields.ts";
 const SLASH = 0x2f;
 const STAR = 0x2a;
 const COLON = 0x3a;
+const QUESTION = 0x3f;
 
 function isAlpha(b: number): boolean {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
@@ -39,4 +40,21 @@ export function checkTargetForm(method: string, buf: Uint8Array, start: number, 
   if (end - i < 4 || buf[i] !== COLON || buf[i + 1] !== SLASH || buf[i + 2] !== SLASH) {
     throw new HttpError(400, "invalid request target");
   }
+  // The authority, up to the path or query (RFC 3986 §3.2): no userinfo (RFC 9110 §4.2.4),
+  // and for http/https a host (RFC 9110 §4.2.1).
+  const authority = i + 3;
+  let authorityEnd = authority;
+  while (authorityEnd < end && buf[authorityEnd] !== SLASH && buf[authorityEnd] !== QUESTION) authorityEnd++;
+  if (!isValidAuthority(buf, authority, authorityEnd, false)) throw new HttpError(400, "invalid authority in request target");
+  if ((authorityEnd === authority || buf[authority] === COLON) && isHttpScheme(buf, start, i)) {
+    throw new HttpError(400, "empty host in request target");
+  }
+}
+
+/** `buf[start, end)` is `http` or `https`, in any case. */
+function isHttpScheme(buf: Uint8Array, start: number, end: number): boolean {
+  const n = end - start;
+  if (n !== 4 && n !== 5) return false;
+  if ((buf[start] | 0x20) !== 0x68 || (buf[start + 1] | 0x20) !== 0x74 || (buf[start + 2] | 0x20) !== 0x74 || (buf[start + 3] | 0x20) !== 0x70) return false;
+  return n === 4 || (buf[start + 4] | 0x20) === 0x73;
 }

@@ -221,7 +221,11 @@ export class RequestParser {
             const total = this.pendingLen + stop - pos;
             if (total > max + 2 || (lf < 0 && total >= max + 2)) throw this.limitError();
             this.append(data, pos, stop);
-            if (lf < 0) return end;
+            if (lf < 0) {
+              // Still incomplete: look again so an error (a bare CR) fails now, not at the line's end.
+              this.parseLine(this.pending, 0, this.pendingLen, max);
+              return end;
+            }
             this.parseLine(this.pending, 0, this.pendingLen, max);
             this.pendingLen = 0;
             pos = stop;
@@ -296,7 +300,8 @@ export class RequestParser {
     if (c === CR) {
       if (i + 1 >= end) return -1;
       if (buf[i + 1] === LF) return i + 2;
-      return this.lineError(buf, start, i, end, max, "bare CR");
+      // Rejected at once, not at the end of its line: a CR that ends nothing is never valid.
+      throw new HttpError(400, "bare CR");
     }
     if (c === LF) {
       if (lfOk) return i + 1;
@@ -310,6 +315,8 @@ export class RequestParser {
    * within limits (else the limit error wins); returns -1 while the line is incomplete.
    */
   private lineError(buf: Uint8Array, start: number, i: number, end: number, max: number, message: string): number {
+    // A bare CR fails at once (the line need not end first), unless the line already outgrew its limit.
+    if (buf[i] === CR && i + 1 < end && buf[i + 1] !== LF && i - start <= max) throw new HttpError(400, "bare CR");
     const lim = end < start + max + 2 ? end : start + max + 2;
     let j = i;
     while (j < lim && buf[j] !== LF) j++;

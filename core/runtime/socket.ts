@@ -42,6 +42,12 @@ export interface Socket {
    * must not mutate a chunk after passing it here.
    */
   write(chunk: Uint8Array): boolean;
+  /**
+   * Bytes handed to {@link write} that the kernel has not taken yet. It must
+   * fall while the peer reads, also inside one large write: core compares
+   * two readings to tell a slow reader from one that stopped (send_timeout).
+   */
+  readonly unsentBytes: number;
   /** Stop delivering `data` until {@link resume}. Idempotent. */
   pause(): void;
   /** Resume delivering `data`. Idempotent. */

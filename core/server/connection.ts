@@ -31,6 +31,12 @@ import type { UpgradeFactory, UpgradeHost, UpgradedProtocol } from "./upgrade.ts
 
 /** Bytes of held (not yet parsed) pipelined input above which the socket is paused. */
 export const INPUT_HIGH_WATER = 64 * 1024;
+/**
+ * Draining (reload, retirement): an idle keep-alive connection stays open this
+ * long (at most its keep-alive timeout) for a request that may already be on
+ * its way, which is then answered with `Connection: close`.
+ */
+export const DRAIN_IDLE_MS = 1000;
 /** An unread request body at most this many bytes from its end is read and dropped to keep the connection. */
 export const DISCARD_LIMIT = 64 * 1024;
 
@@ -45,6 +51,10 @@ export interface ConnectionServer {
   readonly keepaliveMs: number;
   /** Request-head timeout in ms; 0 disables it. */
   readonly headerTimeoutMs: number;
+  /** Longest gap between two reads of an expected request body in ms; 0 disables it. */
+  readonly bodyTimeoutMs: number;
+  /** Longest wait of a blocked write (or a closing connection) for the client to read, in ms; 0 disables it. */
+  readonly sendTimeoutMs: number;
   /** `header_map = refuse`: answer 400 to requests with `_` in a header name. */
   readonly refuseUnderscore: boolean;
   /** The server is shutting down: no new keep-alive. */
@@ -79,7 +89,12 @@ function hasUnderscoreName(headers: HeaderList): boolean {
 
 /** One accepted socket; see the module comment. Created by the server's acceptor. */
 export class Connection implements SocketHandlers, ParserEvents, Timed, ExchangeOwner {
-  /** Timed: monotonic ms deadline watched by the server's wheel (0 = none). */
+  /**
+   * Timed: monotonic ms deadline watched by the server's wheel (0 = none): the
+   * earliest of the head/idle, body and send deadlines below. Pushing one of
+   * those later does not update it; the wheel then calls early and
+   * {@link onTimeout} re-arms.
+   */
   deadline = 0;
   /** The socket is gone (its `close` was delivered) or was destroyed. */
   closed = false;
@@ -109,6 +124,14 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private readonly server: ConnectionServer;
   private readonly parser: RequestParser;
   private deadlineKind = NO_DEADLINE;
+  /** Head or idle deadline (`deadlineKind`); 0 = none. */
+  private stateDeadline = 0;
+  /** The request body must make progress by then (body_timeout); 0 = not expected or not the client's turn. */
+  private bodyDeadline = 0;
+  /** The client must have read something more, or a closing connection be gone, by then (send_timeout); 0 = none. */
+  private sendDeadline = 0;
+  /** `socket.unsentBytes` when the send deadline was last armed: less at expiry means the client is reading. */
+  private unsentMark = 0;
   private messageDone = false;
   private dispatchPending = false;
   private input: Uint8Array | null = null;
@@ -122,8 +145,6 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private broken = false;
   private peerEnded = false;
   private closeWhenDone = false;
-  /** True once a response has completed here (see closeIfIdle). */
-  private servedAny = false;
   private pausedForInput = false;
   private pausedForBody = false;
   private drainPromise: Promise<void> | null = null;
@@ -179,6 +200,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     }
     if (this.ending || chunk.length === 0) return;
     this.stats.receivedBytes += chunk.length;
+    if (this.bodyDeadline !== 0) this.bodyDeadline = this.server.wheel.now() + this.server.bodyTimeoutMs;
     if (this.input === null) this.input = chunk;
     else (this.moreInput ??= []).push(chunk);
     this.pump();
@@ -190,9 +212,10 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.upgraded.drain();
       return;
     }
+    if (!this.ending) this.sendDeadline = 0; // when closing, it bounds the close instead
     this.resolveDrain();
-    if (this.exchange === null && this.deadlineKind === DEADLINE_IDLE && this.deadline === 0) {
-      this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
+    if (this.exchange === null && this.deadlineKind === DEADLINE_IDLE && this.stateDeadline === 0) {
+      this.setDeadline(DEADLINE_IDLE, this.idleMs());
     }
     this.pump();
   }
@@ -211,6 +234,16 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       if (ex.body instanceof IncomingBody) ex.body.fail(new Error("client closed the connection before the request body was complete"));
       if (ex.finished) this.shutdown();
       return;
+    }
+    if (ex !== null && !ex.finished) {
+      // FIN before the response ended: tell the app (request.signal, close listeners). A response
+      // not started yet may still be sent (a client may half-close after its request); one being
+      // streamed is abandoned, as the app may stop producing it without ending it.
+      ex.connectionClosed();
+      if (ex.started) {
+        this.destroy();
+        return;
+      }
     }
     this.pump();
   }
@@ -241,14 +274,19 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     if (this.timed) ex.startTime = this.stats.now();
     this.messageDone = false;
     this.dispatchPending = true;
-    this.deadline = 0; // no timeout while the app runs
+    // No head timeout while the app runs; a body the client owes us is bounded by body_timeout
+    // (with Expect: 100-continue, only once we asked for it).
+    this.stateDeadline = 0;
     this.deadlineKind = NO_DEADLINE;
+    if (ex.body instanceof IncomingBody && !head.expectContinue) this.armBodyDeadline();
+    else this.rearm();
   }
 
   onBody(chunk: Uint8Array): void {
     const body = this.exchange!.body as IncomingBody;
     if (!body.push(chunk) && !this.pausedForBody) {
       this.pausedForBody = true;
+      this.bodyDeadline = 0; // the app is behind, not the client
       this.socket.pause();
     }
   }
@@ -259,6 +297,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   onComplete(): void {
     this.messageDone = true;
+    this.bodyDeadline = 0;
     const body = this.exchange!.body;
     if (body instanceof IncomingBody) body.finish();
   }
@@ -271,17 +310,47 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.upgraded.onTimeout(now);
       return;
     }
-    const kind = this.deadlineKind;
-    this.deadline = 0;
-    this.deadlineKind = NO_DEADLINE;
-    if (this.ending || this.exchange !== null) return;
-    if (kind === DEADLINE_HEAD && !this.parser.idle) {
-      this.logger.debug("Request head timeout; answering 408");
-      this.stats.rejected(408);
-      this.writeErrorAndClose(408);
-    } else {
-      this.shutdown();
+    if (this.closed) {
+      this.deadline = 0;
+      return;
     }
+    if (this.sendDeadline !== 0 && this.sendDeadline <= now) {
+      const unsent = this.socket.unsentBytes;
+      if (unsent < this.unsentMark) {
+        // A slow reader, not a stopped one: give it another send_timeout.
+        this.unsentMark = unsent;
+        this.sendDeadline = now + this.server.sendTimeoutMs;
+        this.rearm();
+        return;
+      }
+      this.logger.debug(`Client ${this.remoteAddress} did not read for send_timeout; closing the connection`);
+      this.destroy();
+      return;
+    }
+    if (this.ending) {
+      this.deadline = this.sendDeadline;
+      return;
+    }
+    if (this.bodyDeadline !== 0 && this.bodyDeadline <= now) {
+      this.bodyTimedOut();
+      return;
+    }
+    if (this.stateDeadline !== 0 && this.stateDeadline <= now) {
+      const kind = this.deadlineKind;
+      this.stateDeadline = 0;
+      this.deadlineKind = NO_DEADLINE;
+      if (this.exchange === null) {
+        if (kind === DEADLINE_HEAD && !this.parser.idle) {
+          this.logger.debug("Request head timeout; answering 408");
+          this.stats.rejected(408);
+          this.writeErrorAndClose(408);
+        } else {
+          this.shutdown();
+        }
+        return;
+      }
+    }
+    this.rearm();
   }
 
   /* ---------------- used by Exchange ---------------- */
@@ -303,14 +372,26 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   /** Writes `100 Continue` for `ex` if it is still the request being read. */
   sendContinue(ex: Exchange): void {
     if (this.exchange !== ex || this.ending || this.messageDone) return;
-    if (!this.socket.write(CONTINUE)) this.writeBlocked = true;
+    if (!this.socket.write(CONTINUE)) this.blocked();
+    this.armBodyDeadline(); // the client's turn now
   }
 
   /** The app caught up with the buffered body of `ex`. */
   bodyDrained(ex: Exchange): void {
     if (this.exchange !== ex || !this.pausedForBody) return;
     this.pausedForBody = false;
+    if (!this.messageDone) this.armBodyDeadline();
     this.resumeIfUnpaused();
+  }
+
+  /** A socket write returned false: wait for `drain`, at most send_timeout. */
+  blocked(): void {
+    this.writeBlocked = true;
+    if (this.sendDeadline === 0 && this.server.sendTimeoutMs > 0) {
+      this.sendDeadline = this.server.wheel.now() + this.server.sendTimeoutMs;
+      this.unsentMark = this.socket.unsentBytes;
+      this.rearm();
+    }
   }
 
   /** Resolves once the socket drains (immediately if it is not blocked or is gone). */
@@ -354,7 +435,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   destroy(): void {
     if (this.closed) return;
     this.ending = true;
-    this.deadline = 0;
+    this.deadline = this.stateDeadline = this.bodyDeadline = this.sendDeadline = 0;
     this.socket.destroy();
   }
 
@@ -370,7 +451,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     ex.started = ex.finished = true;
     ex.status = 101;
     this.exchange = null;
-    this.deadline = 0;
+    // The new protocol owns the deadline from now on (host.setDeadline); HTTP's are over.
+    this.deadline = this.stateDeadline = this.bodyDeadline = this.sendDeadline = 0;
     this.deadlineKind = NO_DEADLINE;
     if (!this.socket.write(head)) this.writeBlocked = true;
     const host: UpgradeHost = {
@@ -414,17 +496,25 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /* ---------------- used by the server ---------------- */
 
-  /** Graceful drain: close now if idle, else close after the current response. */
+  /**
+   * Graceful drain: the next response carries `Connection: close` and ends
+   * the connection. An idle one is not closed under a client that may be
+   * sending its next request right now: it closes once it stayed idle for
+   * {@link DRAIN_IDLE_MS} (a fresh one that never sent a byte: at its head timeout).
+   */
   closeIfIdle(): void {
     this.closeWhenDone = true;
     if (this.upgraded !== null) {
       this.upgraded.goingAway();
       return;
     }
-    // A connection that has not served a request yet was just accepted and its
-    // request is likely in flight: closing it now would reset the client (HUP,
-    // max_requests). It closes after its first response, or at the header timeout.
-    if (!this.ending && this.idle && this.servedAny) this.shutdown();
+    if (!this.ending && this.idle && this.deadlineKind === DEADLINE_IDLE && this.stateDeadline !== 0) {
+      const by = this.server.wheel.now() + this.idleMs();
+      if (by < this.stateDeadline) {
+        this.stateDeadline = by;
+        this.rearm();
+      }
+    }
   }
 
   /* ---------------- the loop ---------------- */
@@ -557,7 +647,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   private appError(ex: Exchange, error: unknown): void {
     const label = `${ex.head.method} ${ex.head.target}`;
-    if (this.closed) {
+    if (this.closed || ex.serverAnswered) {
       this.logger.debug(`Error handling ${label} after the connection closed: ${String(error)}`);
       return;
     }
@@ -619,7 +709,6 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private finishCycle(ex: Exchange): boolean {
     this.exchange = null;
     this.messageDone = false;
-    this.servedAny = true;
     this.server.requestDone();
     if (ex.closeAfter || this.broken || this.closeWhenDone || this.server.draining) {
       this.shutdown();
@@ -632,10 +721,11 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.resumeIfUnpaused();
     }
     if (this.writeBlocked) {
-      this.deadlineKind = DEADLINE_IDLE; // armed on drain
-      this.deadline = 0;
+      this.deadlineKind = DEADLINE_IDLE; // armed on drain; until then the send deadline runs
+      this.stateDeadline = 0;
+      this.rearm();
     } else {
-      this.setDeadline(DEADLINE_IDLE, this.server.keepaliveMs);
+      this.setDeadline(DEADLINE_IDLE, this.idleMs());
     }
     return true;
   }
@@ -644,15 +734,65 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private shutdown(): void {
     if (this.ending) return;
     this.ending = true;
-    this.deadline = 0;
+    // What is left to write must be read within send_timeout, or the socket is destroyed.
+    this.stateDeadline = this.bodyDeadline = 0;
+    if (this.sendDeadline === 0 && this.server.sendTimeoutMs > 0) {
+      this.sendDeadline = this.server.wheel.now() + this.server.sendTimeoutMs;
+      this.unsentMark = this.socket.unsentBytes;
+    }
+    this.deadline = this.sendDeadline;
     this.input = null;
     this.moreInput = null;
     this.socket.end();
   }
 
+  /** How long an idle keep-alive connection waits for its next request: shorter while draining. */
+  private idleMs(): number {
+    const ms = this.server.keepaliveMs;
+    return this.closeWhenDone && ms > DRAIN_IDLE_MS ? DRAIN_IDLE_MS : ms;
+  }
+
   private setDeadline(kind: number, ms: number): void {
     this.deadlineKind = kind;
-    this.deadline = ms > 0 ? this.server.wheel.now() + ms : 0;
+    this.stateDeadline = ms > 0 ? this.server.wheel.now() + ms : 0;
+    this.rearm();
+  }
+
+  /** Starts (or restarts) the wait for the client's next body bytes. */
+  private armBodyDeadline(): void {
+    const ms = this.server.bodyTimeoutMs;
+    this.bodyDeadline = ms > 0 ? this.server.wheel.now() + ms : 0;
+    this.rearm();
+  }
+
+  /** {@link deadline} = the earliest of the head/idle, body and send deadlines. */
+  private rearm(): void {
+    let next = this.stateDeadline;
+    const body = this.bodyDeadline;
+    if (body !== 0 && (next === 0 || body < next)) next = body;
+    const send = this.sendDeadline;
+    if (send !== 0 && (next === 0 || send < next)) next = send;
+    this.deadline = next;
+  }
+
+  /** body_timeout expired: 408 if the response has not started, else close. */
+  private bodyTimedOut(): void {
+    this.bodyDeadline = 0;
+    const ex = this.exchange;
+    if (ex === null || this.messageDone) {
+      this.rearm();
+      return;
+    }
+    this.broken = true;
+    if (ex.body instanceof IncomingBody) ex.body.fail(new HttpError(408, "request body timeout"));
+    if (ex.started) {
+      this.logger.debug(`Request body of ${ex.head.method} ${ex.head.target} stalled for body_timeout after the response started; closing`);
+      this.destroy();
+      return;
+    }
+    this.logger.debug(`Request body of ${ex.head.method} ${ex.head.target} stalled for body_timeout; answering 408`);
+    this.respondError(ex, 408);
+    ex.answeredByServer();
   }
 
   private takeInput(): Uint8Array | null {

@@ -42,6 +42,8 @@ export interface Environ {
   "tricorn.multithread": boolean;
   "tricorn.run_once": boolean;
   "tricorn.input_terminated": boolean;
+  /** `on_close(listener)`: `listener` runs once if the client goes away (FIN or reset) before the response ended. */
+  "tricorn.on_close"?: (listener: () => void) => void;
   [key: string]: unknown;
 }
 
@@ -140,7 +142,7 @@ let lastHostPort = "";
  * Builds the environ of one request (see docs/gateway.md for every key).
  * Duplicate headers are joined with ", " (Cookie with "; ").
  */
-export function buildEnviron(req: IncomingRequest, options: EnvironOptions): Environ {
+export function buildEnviron(req: IncomingRequest, options: EnvironOptions, onClose?: (listener: () => void) => void): Environ {
   const head = req.head;
   const target = head.target;
   let rawPath: string;
@@ -193,6 +195,7 @@ export function buildEnviron(req: IncomingRequest, options: EnvironOptions): Env
     "tricorn.multithread": false,
     "tricorn.run_once": false,
     "tricorn.input_terminated": true,
+    "tricorn.on_close": onClose,
   };
   const keepUnderscore = options.headerMap === "dangerous";
   const headers = head.headers;

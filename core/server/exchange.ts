@@ -29,7 +29,9 @@ export interface ExchangeOwner {
   /** The connection is closed or closing: writes are pointless. */
   readonly ended: boolean;
   /** Set when a socket write returned false (the connection waits for `drain`). */
-  writeBlocked: boolean;
+  readonly writeBlocked: boolean;
+  /** A socket write returned false: wait for `drain`, at most send_timeout. */
+  blocked(): void;
   /** Send `100 Continue` for `ex` (first read of a body that expects it). */
   sendContinue(ex: Exchange): void;
   /** `ex`'s request body was read to its end. */
@@ -93,6 +95,8 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   bodyBytes = 0;
   /** Clock reading ({@link Timers.now}) when the head was parsed. */
   startTime = 0;
+  /** The server answered in the app's place ({@link answeredByServer}); the app's errors are expected. */
+  serverAnswered = false;
 
   private readonly conn: ExchangeOwner;
   private framing = FRAMING_NONE;
@@ -100,6 +104,8 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   private pendingHead: Uint8Array | null = null;
   private aborted = false;
   private closeListeners: (() => void)[] | null = null;
+  /** {@link connectionClosed} ran: later {@link onClose} listeners are called at once. */
+  private clientGone = false;
 
   constructor(conn: ExchangeOwner, head: RequestHead) {
     this.conn = conn;
@@ -136,7 +142,10 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   }
 
   send(status: number, reason: string | undefined, headers: HeaderList, body: Uint8Array | string | null): void {
-    if (this.started) throw new ResponseError("response already started");
+    if (this.started) {
+      if (this.aborted) return; // the server answered or gave up already
+      throw new ResponseError("response already started");
+    }
     const conn = this.conn;
     if (conn.ended) {
       this.started = this.finished = true;
@@ -152,12 +161,15 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     this.responseHeaders = headers;
     this.bodyBytes = serializer.sentBodyLength;
     this.closeAfter = serializer.close;
-    if (!ok) conn.writeBlocked = true;
+    if (!ok) conn.blocked();
     conn.responseFinished(this);
   }
 
   start(status: number, reason: string | undefined, headers: HeaderList): void {
-    if (this.started) throw new ResponseError("response already started");
+    if (this.started) {
+      if (this.aborted) return; // the server answered or gave up already
+      throw new ResponseError("response already started");
+    }
     const conn = this.conn;
     if (conn.ended) {
       this.started = true;
@@ -203,7 +215,7 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, data, this.framing, false);
     this.pendingHead = null;
     if (!ok || conn.writeBlocked) {
-      conn.writeBlocked = true;
+      if (!ok) conn.blocked();
       return conn.waitDrain();
     }
   }
@@ -220,7 +232,7 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     }
     const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, null, this.framing, true);
     this.pendingHead = null;
-    if (!ok) conn.writeBlocked = true;
+    if (!ok) conn.blocked();
     conn.responseFinished(this);
   }
 
@@ -241,20 +253,33 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
   }
 
   /**
+   * The server answered this request itself (body_timeout → 408): the app's
+   * own response, if it still makes one, is dropped, and `closed` is true.
+   */
+  answeredByServer(): void {
+    this.aborted = true;
+    this.serverAnswered = true;
+  }
+
+  /**
    * Extension beyond {@link ResponseWriter}: calls `listener` once when the
-   * connection goes away before this exchange completed (client gone while a
-   * stream is being produced). Called right away if it is already gone.
+   * client goes away (FIN or reset) before this exchange completed (client
+   * gone while a stream is being produced). Called right away if it is gone.
    */
   onClose(listener: () => void): void {
-    if (this.closed) {
+    if (this.closed || this.clientGone) {
       listener();
       return;
     }
     (this.closeListeners ??= []).push(listener);
   }
 
-  /** The connection's socket closed while this exchange was current. */
+  /**
+   * The client went away while this exchange was current: its socket closed,
+   * or it sent FIN before the response ended (what it wrote so far still goes out).
+   */
   connectionClosed(): void {
+    this.clientGone = true;
     const listeners = this.closeListeners;
     if (listeners === null) return;
     this.closeListeners = null;
@@ -272,6 +297,6 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     if (head === null) return;
     this.pendingHead = null;
     if (this.conn.ended) return;
-    if (!this.conn.socket.write(head)) this.conn.writeBlocked = true;
+    if (!this.conn.socket.write(head)) this.conn.blocked();
   }
 }

@@ -36,6 +36,10 @@ export interface ServerOptions {
   keepalive: number;
   /** Seconds a client has to send a complete request head (slowloris guard); 0 = no limit. */
   headerTimeout: number;
+  /** Longest gap in seconds between two reads of a request body still expected; 0 = no limit. */
+  bodyTimeout: number;
+  /** Longest time in seconds a blocked response write (or a closing connection) waits for the client to read; 0 = no limit. */
+  sendTimeout: number;
   /** `Server` response header value; `""` omits the header. */
   serverHeader: string;
   /** Headers with `_` in their names: dropped from the environ, refused (400) or kept. */
@@ -62,6 +66,8 @@ export function defaultServerOptions(): ServerOptions {
     },
     keepalive: 2,
     headerTimeout: 10,
+    bodyTimeout: 60,
+    sendTimeout: 60,
     serverHeader: "tricorn",
     headerMap: "drop",
     tickMs: DEFAULT_TICK_MS,
@@ -98,6 +104,8 @@ export class ServerCore implements ConnectionServer {
   readonly limits: ParserLimits;
   readonly keepaliveMs: number;
   readonly headerTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly sendTimeoutMs: number;
   readonly refuseUnderscore: boolean;
   readonly forwardedAllow: AddressMatcher;
   readonly proxyAllow: AddressMatcher | null;
@@ -123,7 +131,7 @@ export class ServerCore implements ConnectionServer {
       ...given,
       limits: { ...defaults.limits, ...given.limits },
     } as ServerOptions;
-    for (const key of ["keepalive", "headerTimeout", "tickMs"] as const) {
+    for (const key of ["keepalive", "headerTimeout", "bodyTimeout", "sendTimeout", "tickMs"] as const) {
       const value = options[key];
       if (typeof value !== "number" || !(value >= 0) || !Number.isFinite(value)) {
         throw new RangeError(`server option ${key} must be a non-negative number, got ${String(value)}`);
@@ -141,6 +149,8 @@ export class ServerCore implements ConnectionServer {
     this.limits = options.limits;
     this.keepaliveMs = options.keepalive * 1000;
     this.headerTimeoutMs = options.headerTimeout * 1000;
+    this.bodyTimeoutMs = options.bodyTimeout * 1000;
+    this.sendTimeoutMs = options.sendTimeout * 1000;
     this.refuseUnderscore = options.headerMap === "refuse";
     // Compiled once; each connection then decides trust once, from its peer address.
     this.forwardedAllow = compileAllowList(options.forwardedAllowIps);

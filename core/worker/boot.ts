@@ -28,6 +28,8 @@ export function serverOptionsFrom(settings: Settings): ServerOptions {
     },
     keepalive: settings.keepalive,
     headerTimeout: settings.header_timeout,
+    bodyTimeout: settings.body_timeout,
+    sendTimeout: settings.send_timeout,
     serverHeader: settings.server_header,
     headerMap: settings.header_map,
     forwardedAllowIps: settings.forwarded_allow_ips,

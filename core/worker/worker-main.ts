@@ -40,11 +40,13 @@ export async function runWorkerProcess(
     host,
     timers: rt.timers,
     logger,
+    residentMemory: () => rt.residentMemory(),
     settings: {
       timeout: settings.timeout,
       gracefulTimeout: settings.graceful_timeout,
       maxRequests: settings.max_requests,
       maxRequestsJitter: settings.max_requests_jitter,
+      maxWorkerMemory: settings.max_worker_memory,
     },
     boot: async (context) => {
       const process = await bootServer(rt, serving, app, logger, {

@@ -84,6 +84,10 @@ class BunConnection implements Socket {
     return false;
   }
 
+  get unsentBytes(): number {
+    return this.queued;
+  }
+
   pause(): void {
     if (!this.closed) this.sock.pause();
   }

@@ -329,6 +329,17 @@ export async function createWorkerHost(id: number): Promise<WorkerHost> {
       Deno.addSignalListener(signal, fn);
       signals.push([signal, fn]);
     },
+    // preventDefault keeps Deno from ending the process; stays installed until it exits.
+    onFault(fn) {
+      globalThis.addEventListener("error", (event) => {
+        event.preventDefault();
+        fn(event.error, "exception");
+      });
+      globalThis.addEventListener("unhandledrejection", (event) => {
+        event.preventDefault();
+        fn(event.reason, "rejection");
+      });
+    },
     async close() {
       closing = true;
       for (const [signal, fn] of signals.splice(0)) Deno.removeSignalListener(signal, fn);

@@ -75,6 +75,10 @@ class DenoSocket implements Socket {
     return false;
   }
 
+  get unsentBytes(): number {
+    return this.queued;
+  }
+
   pause(): void {
     if (this.paused) return;
     this.paused = true;

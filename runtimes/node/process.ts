@@ -119,7 +119,7 @@ export function createProcessManager(options: NodeProcessOptions = {}): ProcessM
  * from the master, its disconnect, signals), with a function that removes
  * every listener again. Shared by Node and Bun, whose `process` behaves alike.
  */
-export function processListeners(): Pick<WorkerHost, "onMessage" | "onMasterGone" | "onSignal"> & { removeAll(): void } {
+export function processListeners(): Pick<WorkerHost, "onMessage" | "onMasterGone" | "onSignal" | "onFault"> & { removeAll(): void } {
   const signals: [string, () => void][] = [];
   const messageFns: ((message: unknown) => void)[] = [];
   return {
@@ -130,12 +130,16 @@ export function processListeners(): Pick<WorkerHost, "onMessage" | "onMasterGone
       messageFns.push(listener);
       process.on("message", listener);
     },
-    // Node: cluster itself exits the worker right after an unexpected disconnect;
-    // the parent-pid check in core/arbiter/worker-control.ts covers the rest.
+    // The parent-pid check in core/arbiter/worker-control.ts covers a disconnect that is not reported.
     onMasterGone: (fn) => void process.once("disconnect", fn),
     onSignal(signal: WorkerSignal, fn: () => void) {
       process.on(signal, fn);
       signals.push([signal, fn]);
+    },
+    // Stays installed until the process exits: a late throw must not end it abruptly either.
+    onFault(fn) {
+      process.on("uncaughtException", (error) => fn(error, "exception"));
+      process.on("unhandledRejection", (reason) => fn(reason, "rejection"));
     },
     removeAll() {
       for (const [signal, fn] of signals.splice(0)) process.off(signal, fn);
@@ -146,6 +150,9 @@ export function processListeners(): Pick<WorkerHost, "onMessage" | "onMasterGone
 
 /** The worker's process layer on Node (cluster worker). */
 export function createWorkerHost(): WorkerHost {
+  // cluster exits a worker at once when its channel closes unless the disconnect was
+  // expected; this worker drains instead when its master dies (core/arbiter/worker-control.ts).
+  if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
   const { removeAll, ...listeners } = processListeners();
   let pending = 0;
   let flushed: (() => void) | null = null;

@@ -47,6 +47,16 @@ class NodeSocket implements Socket {
     return this.ending || this.sock.destroyed ? true : this.sock.write(chunk);
   }
 
+  get unsentBytes(): number {
+    // The stream's own count drops only when a whole (possibly huge, merged)
+    // write completes; the handle knows what it dispatched and what of that
+    // libuv still holds, so what the kernel took moves with every partial write.
+    const sock = this.sock;
+    const handle = (sock as unknown as { _handle?: { bytesWritten?: number; writeQueueSize?: number } | null })._handle;
+    if (typeof handle?.bytesWritten !== "number" || typeof handle.writeQueueSize !== "number") return sock.writableLength;
+    return sock.bytesWritten - (handle.bytesWritten - handle.writeQueueSize);
+  }
+
   pause(): void {
     this.sock.pause();
   }
@@ -156,32 +166,44 @@ function listenOptions(bind: BindAddress, backlog: number, reusePort: boolean): 
   }
 }
 
-/** A node:tls server for `options` (throws on a certificate/key the TLS library rejects). */
-function tlsServer(options: TlsOptions, acceptor: ConnectionAcceptor): tls.Server {
+/**
+ * A node:net server whose connections speak TLS (throws on a certificate/key
+ * the TLS library rejects). Each TCP connection is wrapped in a TLSSocket and
+ * handed to core at once, not after its handshake as node:tls's server does:
+ * a handshake then counts toward `worker_connections` and within core's head
+ * timeout, and closing the connection ends a stalled handshake.
+ */
+function tlsServer(options: TlsOptions, acceptor: ConnectionAcceptor): net.Server {
   const verify = options.ca !== undefined;
-  const server = tls.createServer({
-    allowHalfOpen: true,
-    noDelay: true,
-    cert: options.cert,
-    key: options.key,
-    ca: options.ca,
-    requestCert: verify,
-    rejectUnauthorized: verify && options.clientCert === "required",
-    // The connection reaches core only after the handshake: bound the handshake like a request head.
-    handshakeTimeout: options.handshakeTimeoutMs || undefined,
-  });
-  server.on("secureConnection", (sock: tls.TLSSocket) => {
-    // cert_reqs optional: no certificate is fine, an unverifiable one is not.
-    if (verify && !sock.authorized && Object.keys(sock.getPeerCertificate()).length > 0) {
-      sock.destroy();
-      return;
-    }
+  const required = options.clientCert === "required";
+  const secureContext = tls.createSecureContext({ cert: options.cert, key: options.key, ca: options.ca });
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true });
+  server.on("connection", (raw: net.Socket) => {
+    const sock = new tls.TLSSocket(raw, { isServer: true, secureContext, requestCert: verify, rejectUnauthorized: false });
+    if (verify) sock.once("secure", required ? onSecureRequired : onSecureOptional);
     attach(sock, acceptor, true);
   });
-  // Failed or timed-out handshakes (scanners, plain HTTP on the TLS port) are the client's
-  // problem, not worth a log line; Node leaves the socket open after a handshake timeout.
-  server.on("tlsClientError", (_error, sock) => sock.destroy());
   return server;
+}
+
+/**
+ * Whether the client's certificate verified against `--ca-certs`. A TLSSocket
+ * made outside a node:tls server does not set `authorized`; this is the check
+ * node:tls's server makes for it.
+ */
+function clientVerified(sock: tls.TLSSocket): boolean {
+  const handle = (sock as unknown as { _handle?: { verifyError?(): unknown } | null })._handle;
+  return typeof handle?.verifyError === "function" && handle.verifyError() == null;
+}
+
+/** Handshake done with `--cert-reqs required`: no valid client certificate, no connection. */
+function onSecureRequired(this: tls.TLSSocket): void {
+  if (!clientVerified(this)) this.destroy();
+}
+
+/** Handshake done with `--cert-reqs optional`: no certificate is fine, an unverifiable one is not. */
+function onSecureOptional(this: tls.TLSSocket): void {
+  if (Object.keys(this.getPeerCertificate()).length > 0 && !clientVerified(this)) this.destroy();
 }
 
 /** Bind `bind` with node:net (node:tls with `options.tls`) and serve every connection through `acceptor`. */

@@ -221,6 +221,40 @@ async function steadyLoad(port: number, concurrency: number, stop: () => boolean
   return results;
 }
 
+/**
+ * Like {@link steadyLoad}, but each loop reuses one keep-alive connection (a
+ * new one only after the server closed it), as wrk and browsers do.
+ */
+async function keepAliveLoad(port: number, concurrency: number, stop: () => boolean): Promise<Result[]> {
+  const results: Result[] = [];
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        while (!stop()) {
+          const sentAt = Date.now();
+          results.push(
+            await new Promise<Result>((resolve) => {
+              const req = http.get({ host: "127.0.0.1", port, path: "/", agent }, (res) => {
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (chunk: string) => (body += chunk));
+                res.on("end", () => resolve({ sentAt, status: res.statusCode ?? 0, body, error: null }));
+                res.on("error", (error) => resolve({ sentAt, status: 0, body, error: String(error) }));
+              });
+              req.setTimeout(15_000, () => req.destroy(new Error("client timeout")));
+              req.on("error", (error) => resolve({ sentAt, status: 0, body: "", error: (error as NodeJS.ErrnoException).code ?? String(error) }));
+            }),
+          );
+        }
+      } finally {
+        agent.destroy();
+      }
+    }),
+  );
+  return results;
+}
+
 const failed = (results: Result[]) => results.filter((r) => r.status !== 200);
 
 /**
@@ -255,6 +289,24 @@ const summary = (results: Result[]) =>
     .map((r) => `${r.status} ${r.error ?? r.body}`)
     .join("; ");
 
+/**
+ * With one worker serving two request loops, `trigger` makes it retire; waits
+ * until a replacement serves and the old worker is gone. Returns the old pid
+ * and every result of the loops.
+ */
+async function retireUnderLoad(server: Server, port: number, trigger: string): Promise<{ worker: number; results: Result[] }> {
+  const [worker] = server.readyPids();
+  let stop = false;
+  const load = steadyLoad(port, 2, () => stop);
+  await sleep(300);
+  expect((await get(port, trigger)).status).toBe(200);
+  await waitFor("a replacement worker", () => server.readyPids().some((pid) => pid !== worker), 20_000, server);
+  await waitFor("the old worker to exit", () => !isAlive(worker!), 20_000, server);
+  await sleep(300);
+  stop = true;
+  return { worker: worker!, results: await load };
+}
+
 /* ------------------------------------------------------------------ */
 /* Tests                                                               */
 /* ------------------------------------------------------------------ */
@@ -281,6 +333,23 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     expect(after.length).toBeGreaterThan(0);
     expect(failed(after), summary(after)).toEqual([]);
   }, 60_000);
+
+  it("-w 1: a worker that dies after serving is replaced at once, every time (no crash backoff)", async () => {
+    const { server, port } = await startServer(runtime, 1);
+    for (let i = 1; i <= 5; i++) {
+      const served = await get(port, "/");
+      expect(served.status, served.error ?? "").toBe(200);
+      const victim = pidOf(served);
+      await sleep(300); // its one-time "served" report reaches the master over IPC
+      const killedAt = Date.now();
+      process.kill(victim, "SIGKILL");
+      await waitFor(`replacement ${i}`, () => server.spawnedPids().length >= i + 1, 10_000, server);
+      // The crash backoff would log "waiting N ms" (checked below); the time is only a loose sanity bound on a loaded machine.
+      expect(Date.now() - killedAt).toBeLessThan(5000);
+      await waitFor(`replacement ${i} to boot`, () => server.readyPids().length === 1, 20_000, server);
+    }
+    expect(server.output).not.toMatch(/waiting \d+ ms before starting another/);
+  }, 90_000);
 
   it("a handler spinning forever is killed after --timeout 2 and replaced", async () => {
     const { server, port } = await startServer(runtime, 2, ["--timeout", "2"]);
@@ -369,6 +438,73 @@ describe.each(TESTED_RUNTIMES)("faults on %s", (runtime) => {
     expect(server.alivePids()).toHaveLength(1);
     expect(server.spawnedPids()).toHaveLength(3);
   }, 60_000);
+
+  it("an unhandled rejection in app code is logged with its stack; the worker serves on", async () => {
+    const { server, port } = await startServer(runtime, 1);
+    const [worker] = server.readyPids();
+    expect((await get(port, "/reject")).status).toBe(200);
+    await waitFor("the rejection in the log", () => server.output.includes("Unhandled promise rejection in app code"), 10_000, server);
+    expect(server.output).toMatch(/fixture: a rejection nobody awaits\n\s+at /);
+    const after = await get(port, "/");
+    expect(after.status).toBe(200);
+    expect(pidOf(after)).toBe(worker);
+    expect(server.spawnedPids()).toEqual([worker]);
+  }, 60_000);
+
+  it("an uncaught exception in app code: logged with its stack, the worker retires gracefully (replacement first, in-flight requests finish)", async () => {
+    const { server, port } = await startServer(runtime, 1, ["--graceful-timeout", "10"]);
+    const inFlight = get(port, "/slow?ms=2500");
+    const { worker, results } = await retireUnderLoad(server, port, "/throw-later");
+    const slow = await inFlight;
+    console.log(`[faults] ${runtime} uncaught exception: ${results.length} requests, ${failed(results).length} failed`);
+    expect(server.output).toMatch(/Uncaught exception in app code; retiring this worker gracefully[^\n]*\n[^\n]*fixture: thrown in a timer\n\s+at /);
+    expect(server.output).toContain(`Worker (pid:${worker}) retires after an uncaught exception; starting its replacement`);
+    expect(slow.status, slow.error ?? slow.body).toBe(200);
+    expect(pidOf(slow)).toBe(worker);
+    expect(unexplained(runtime, results, 1, 2), summary(results)).toEqual([]);
+    expect(server.code).toBeUndefined(); // the master serves on
+  }, 90_000);
+
+  it("--max-worker-memory: a worker over it is recycled gracefully (replacement first, figure logged, no request lost)", async () => {
+    const { server, port } = await startServer(runtime, 1, ["--max-worker-memory", "250"]);
+    const { worker, results } = await retireUnderLoad(server, port, "/grow?mb=300");
+    console.log(`[faults] ${runtime} max_worker_memory: ${results.length} requests, ${failed(results).length} failed`);
+    expect(server.output).toMatch(/Worker uses \d+ MiB, over max_worker_memory \(250 MiB\); retiring it gracefully/);
+    expect(server.output).toMatch(new RegExp(`Worker \\(pid:${worker}\\) retires after max_worker_memory \\(\\d+ MiB > 250 MiB\\)`));
+    expect(unexplained(runtime, results, 1, 2), summary(results)).toEqual([]);
+  }, 90_000);
+
+  it("kill -9 of the master: every worker finishes its in-flight requests and exits within graceful_timeout", async () => {
+    const { server, port } = await startServer(runtime, 2, ["--graceful-timeout", "5"]);
+    const workers = server.readyPids();
+    const requests = Array.from({ length: 10 }, () => get(port, "/slow?ms=1500"));
+    await sleep(400); // let the workers accept them
+    server.signal("SIGKILL");
+    const killedAt = Date.now();
+    const results = await Promise.all(requests);
+    console.log(`[faults] ${runtime} master kill -9: ${results.length} in-flight requests, ${failed(results).length} failed`);
+    expect(failed(results), summary(results)).toEqual([]);
+    await waitFor("every worker to exit", () => workers.every((pid) => !isAlive(pid)), 15_000, server);
+    expect(Date.now() - killedAt).toBeLessThan(5000 + 3000);
+  }, 60_000);
+
+  it("HUP and max_requests under keep-alive load: no request lost (next request answered with Connection: close)", async () => {
+    const { server, port } = await startServer(runtime, 2, ["--max-requests", "200", "--keep-alive", "5"]);
+    const oldPids = server.readyPids();
+    let stop = false;
+    const load = keepAliveLoad(port, 4, () => stop);
+    await sleep(500);
+    server.signal("SIGHUP");
+    await waitFor("old workers to exit", () => oldPids.every((pid) => !isAlive(pid)), 30_000, server);
+    // …and at least two max_requests retirements after that.
+    await waitFor("two more recycled workers", () => server.bootedPids().length >= 6, 30_000, server);
+    await sleep(300);
+    stop = true;
+    const results = await load;
+    const recycled = server.spawnedPids().length - server.alivePids().length;
+    console.log(`[faults] ${runtime} keep-alive HUP + max_requests: ${results.length} requests, ${failed(results).length} failed, ${recycled} workers recycled`);
+    expect(unexplained(runtime, results, recycled, 4), summary(results)).toEqual([]);
+  }, 90_000);
 
   it("max_requests recycles workers without failing a request", async () => {
     const { server, port } = await startServer(runtime, 2, ["--max-requests", "15"]);

@@ -98,7 +98,8 @@ describe.skipIf(!CAN_ADD_USERS)("--user, --group, --umask (needs root, useradd a
         const server = await start({
           runtime,
           app: APP,
-          args: ["-b", `unix:${socket}`, "-w", "2", "--user", USER, "--group", PROXY_GROUP, "--umask", "007"],
+          // Deno and Bun workers cannot share a unix socket: -w 2 is refused there, so one worker.
+          args: ["-b", `unix:${socket}`, "-w", runtime === "node" ? "2" : "1", "--user", USER, "--group", PROXY_GROUP, "--umask", "007"],
           // Deno keeps its module cache under $HOME (root's, unreadable to the user): give the workers one they can use.
           env: runtime === "deno" ? { DENO_DIR: sharedDenoDir() } : {},
         });

@@ -224,9 +224,10 @@ describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix so
       const conf = path.join(prefix, "nginx.conf");
       fs.writeFileSync(conf, nginxConf(prefix, tricornSocket, nginxSocket));
 
-      // Two workers, as in production (docs/deploy.md's unit runs several) — while the entry
-      // points serve from one process this only logs a warning.
-      const tricorn: RunningServer = await startServer({ runtime, app, args: ["-w", "2", "-b", `unix:${tricornSocket}`] });
+      // Two workers on Node, as in production (docs/deploy.md's unit runs several); Deno and Bun
+      // workers cannot share a unix socket, so there -w 2 is refused and one worker serves.
+      const workers = runtime === "node" ? "2" : "1";
+      const tricorn: RunningServer = await startServer({ runtime, app, args: ["-w", workers, "-b", `unix:${tricornSocket}`] });
       cleanups.push(async () => void (await tricorn.stop("SIGTERM", 5_000)));
       expect(tricorn.url).toBe(`unix:${tricornSocket}`);
       const nginx = await startNginx(prefix, conf, nginxSocket);

@@ -190,6 +190,20 @@ function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
+describe.each(TESTED_RUNTIMES.filter((r) => r !== "node"))("unix socket and -w 2 on %s", (runtime: RuntimeName) => {
+  // Deno and Bun workers cannot share a unix socket (no SO_REUSEPORT for them, no fd passing):
+  // refused in one line rather than silently serving with one worker.
+  test("-w 2 on a unix socket: one line naming the bind and the fix, exit 2", async () => {
+    const sock = path.join(dir, `w2-${runtime}.sock`);
+    const result = await runCli({ runtime, args: ["-w", "2", "-b", `unix:${sock}`, "ok.js"], cwd: dir, timeoutMs: 30_000 });
+    const lines = result.stderr.split("\n").filter((line) => line.trim() !== "");
+    expect(lines, `stderr:\n${result.stderr}`).toHaveLength(1);
+    expect(lines[0]).toMatch(new RegExp(`^tricorn: -w 2: ${runtime} workers cannot share unix:${escape(sock)} .*; use -w 1 there, or bind TCP$`));
+    expect(result.code).toBe(2);
+    expect(fs.existsSync(sock)).toBe(false);
+  });
+});
+
 describe.each(TESTED_RUNTIMES)("start-up errors on %s", (runtime: RuntimeName) => {
   test.each(CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     const result = await runCli({ runtime, args: c.args(), cwd: dir, timeoutMs: 30_000 });

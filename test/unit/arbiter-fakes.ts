@@ -4,7 +4,7 @@
  * workers are plain objects, a scripted WorkerHost, and a recording logger.
  */
 import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
-import type { KillSignal, ListenSharing, MasterSignal, ProcessManager, SpawnOptions, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/arbiter/process.ts";
+import type { FaultKind, KillSignal, ListenSharing, MasterSignal, ProcessManager, SpawnOptions, WorkerHost, WorkerProcess, WorkerSignal } from "../../core/arbiter/process.ts";
 import type { Logger } from "../../core/log/logger.ts";
 import type { TimerHandle, Timers } from "../../core/runtime/timers.ts";
 
@@ -173,6 +173,7 @@ export class FakeHost implements WorkerHost {
   private readonly signalFns = new Map<WorkerSignal, () => void>();
   private messageFn: (m: MasterMessage) => void = () => {};
   private goneFn: () => void = () => {};
+  private faultFn: (error: unknown, kind: FaultKind) => void = () => {};
 
   parentPid(): number {
     return this.ppid;
@@ -188,6 +189,13 @@ export class FakeHost implements WorkerHost {
   }
   onSignal(signal: WorkerSignal, fn: () => void): void {
     this.signalFns.set(signal, fn);
+  }
+  onFault(fn: (error: unknown, kind: FaultKind) => void): void {
+    this.faultFn = fn;
+  }
+  /** An app error nothing caught reaches the process. */
+  fault(error: unknown, kind: FaultKind): void {
+    this.faultFn(error, kind);
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -111,6 +111,18 @@ describe("Arbiter: start and respawn", () => {
     expect(h.log.has("exited with code 1")).toBe(true);
   });
 
+  it("replaces a worker that died after serving at once, however often (backoff is for crash loops)", async () => {
+    const h = await start({ workers: 1 }, { tuning: { tickMs: 1000, backoffBaseMs: 500, backoffMaxMs: 2000 } });
+    for (let i = 0; i < 6; i++) {
+      const w = h.pm.alive()[0]!;
+      w.boot();
+      w.emit({ type: "served" });
+      w.exit(null, "SIGKILL");
+      expect(h.pm.alive()).toHaveLength(1);
+    }
+    expect(h.log.has("waiting")).toBe(false);
+  });
+
   it("forgets old crashes after the crash window", async () => {
     const h = await start({ workers: 1 }, { tuning: { tickMs: 1000, crashWindowMs: 10_000 } });
     for (let i = 0; i < 5; i++) {

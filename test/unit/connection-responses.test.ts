@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ResponseWriter } from "../../core/server/types.ts";
+import { DRAIN_IDLE_MS } from "../../core/server/connection.ts";
 import { GET, deferred, echo, makeServer } from "./connection-helpers.ts";
 import { settle, splitResponses } from "./fake-socket.ts";
 
@@ -198,10 +199,10 @@ describe("peer EOF", () => {
 });
 
 describe("server", () => {
-  it("closeIdle closes idle connections and lets busy ones finish with Connection: close", async () => {
+  it("closeIdle closes connections that stay idle and lets busy ones finish with Connection: close", async () => {
     const gate = deferred();
     const done: number[] = [];
-    const { connect, server } = makeServer(async (req, res) => {
+    const { connect, server, timers } = makeServer(async (req, res) => {
       if (req.head.target === "/slow") await gate.promise;
       res.send(200, undefined, [], "ok");
     }, {}, (n) => done.push(n));
@@ -212,6 +213,9 @@ describe("server", () => {
     await settle();
     expect(server.connections).toBe(2);
     server.closeIdle();
+    // The idle one may have a request on its way: it closes only after DRAIN_IDLE_MS without one.
+    expect(idle.ended).toBe(false);
+    timers.advance(DRAIN_IDLE_MS + 500);
     expect(idle.ended).toBe(true);
     expect(busy.ended).toBe(false);
     let drained = false;
@@ -226,6 +230,22 @@ describe("server", () => {
     expect(server.connections).toBe(0);
     expect(server.requestsServed).toBe(2);
     expect(done).toEqual([1, 2]);
+  });
+
+  it("closeIdle: an idle keep-alive connection's next request is answered with Connection: close, then it closes", async () => {
+    const { connect, server, timers } = makeServer(echo, { keepalive: 30 });
+    const c = connect();
+    c.send(GET("/one"));
+    await settle();
+    server.closeIdle();
+    timers.advance(DRAIN_IDLE_MS / 2);
+    expect(c.ended).toBe(false);
+    c.send(GET("/two"));
+    await settle();
+    const responses = splitResponses(c.text());
+    expect(responses).toHaveLength(2);
+    expect(responses[1].headers.connection).toBe("close");
+    expect(c.ended).toBe(true);
   });
 
   it("closeIdle keeps a just-accepted connection until its first response (no reset mid-request)", async () => {

@@ -121,6 +121,10 @@ export class FakeSocket implements Socket {
   writesAfterEnd = 0;
   private blocked = false;
 
+  get unsentBytes(): number {
+    return this.unflushed;
+  }
+
   write(chunk: Uint8Array): boolean {
     if (this.ended || this.destroyed) {
       this.writesAfterEnd++;

@@ -37,6 +37,9 @@ const cases: [string, string, number, Record<string, unknown>?][] = [
   // Host (RFC 9112 §3.2)
   ["missing Host in 1.1", "X: a\r\n", 400],
   ["two Host fields", `${H}${H}`, 400],
+  ["Host port over 65535", "Host: h:70000\r\n", 400],
+  ["Host IP-literal not IPv6", "Host: [zz]\r\n", 400],
+  ["Host IPv6 with port", "Host: [::1]:8080\r\n", 0],
   ["two Host fields with different case", `${H}HOST: other\r\n`, 400],
   ["Host case-insensitive name", "hOsT: a.b:80\r\n", 0, { host: "a.b:80" }],
   ["empty Host is allowed", "Host:\r\n", 0, { host: "" }],

@@ -55,7 +55,7 @@ const request: fc.Arbitrary<Model> = fc
     minor: fc.constantFrom(0, 1, 1, 1),
     fields: fc.array(fc.tuple(fieldName, fieldValue, ows, ows), { maxLength: 8 }),
     host: fc.option(
-      fc.tuple(fc.oneof(charsOf(HOST_CHARS, 0, 20), fc.constant("[::1]")), fc.option(charsOf("0123456789", 0, 5)))
+      fc.tuple(fc.oneof(charsOf(HOST_CHARS, 0, 20), fc.constant("[::1]")), fc.option(fc.oneof(fc.constant(""), fc.integer({ min: 0, max: 65535 }).map(String))))
         .map(([h, port]) => (port === null ? h : `${h}:${port}`)),
       { nil: undefined },
     ),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorStatus, heads, runAllSplits } from "./parser-helpers.ts";
+import { errorStatus, heads, runAllSplits, runParser } from "./parser-helpers.ts";
 
 const H = "Host: example.com\r\n";
 
@@ -68,6 +68,27 @@ const cases: [string, string, number, Record<string, unknown>?][] = [
   ["scheme without //", `GET http:/x HTTP/1.1\r\n${H}\r\n`, 400],
   ["target not starting with / or scheme", `GET ?a HTTP/1.1\r\n${H}\r\n`, 400],
   ["bare CR inside request line", `GET /\r HTTP/1.1\r\n${H}\r\n`, 400],
+  // Absolute-form authority (RFC 3986 §3.2, RFC 9110 §4.2)
+  ["absolute-form bad pct-encoding in host", `GET http://e%x.com/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form pct-encoded host", `GET http://a%41b/ HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form userinfo", `GET http://user:pw@h/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form empty host", `GET http:///p HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form empty host with port", `GET HTTPS://:80/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form empty authority, other scheme", `GET file:///p HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form port over 65535", `GET http://h:65536/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form port 65535", `GET http://h:65535/ HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form non-numeric port", `GET http://h:x/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form authority then query", `GET http://h?q HTTP/1.1\r\n${H}\r\n`, 0, { target: "http://h?q" }],
+  ["absolute-form IPv6", `GET http://[2001:db8::1]:8080/ HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form IPv6 with IPv4 tail", `GET http://[::ffff:10.0.0.1]/ HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form full IPv6", `GET http://[1:2:3:4:5:6:7:8]/ HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form IPvFuture", `GET http://[v1.a:b]/ HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form IP-literal not IPv6", `GET http://[zz]/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form IPv6 with two ::", `GET http://[1::2::3]/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form IPv6 with nine groups", `GET http://[1:2:3:4:5:6:7:8:9]/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form IPv6 group of five digits", `GET http://[12345::1]/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form IPv6 bad IPv4 tail", `GET http://[::1.2.3.256]/ HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form unclosed IP-literal", `GET http://[::1/ HTTP/1.1\r\n${H}\r\n`, 400],
   ["bare LF terminator", `GET / HTTP/1.1\n${H}\r\n`, 400],
   ["CR CR LF", `GET / HTTP/1.1\r\r\n${H}\r\n`, 400],
 ];
@@ -86,6 +107,13 @@ describe("request line", () => {
     const events = runAllSplits("\nGET /x HTTP/1.1\nHost: a\r\nX: y\n\n", { permitBareLf: true });
     expect(errorStatus(events)).toBe(0);
     expect(heads(events)[0]).toMatchObject({ target: "/x", headers: ["host", "a", "x", "y"] });
+  });
+
+  it("a bare CR is rejected as soon as it arrives, before its line or head ends", () => {
+    expect(errorStatus(runParser("GET / HTTP/1.1\r\nHost: a\rb"))).toBe(400);
+    expect(errorStatus(runParser("GET /\rx"))).toBe(400);
+    // A CR as the last byte so far may still be followed by its LF.
+    expect(errorStatus(runParser("GET / HTTP/1.1\r\nHost: a\r"))).toBe(0);
   });
 
   it("permitBareLf still rejects a bare CR", () => {

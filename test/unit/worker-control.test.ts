@@ -48,6 +48,40 @@ describe("runWorker", () => {
     expect(timers.size).toBe(0);
   });
 
+  it("an unhandled rejection is logged and the worker goes on; an uncaught exception asks for a replacement once", async () => {
+    const host = new FakeHost();
+    const timers = new FakeTimers();
+    const log = new MemoryLogger();
+    const s = fakeServing();
+    void runWorker({ host, timers, logger: log, settings: WORKER_SETTINGS, boot: async () => s.serving });
+    await flush();
+    host.fault(new Error("nobody awaited me"), "rejection");
+    expect(log.lines.some((l) => l.startsWith("ERROR Unhandled promise rejection in app code"))).toBe(true);
+    expect(host.types()).not.toContain("retire");
+    host.fault(new Error("thrown in a timer"), "exception");
+    host.fault(new Error("thrown again"), "exception");
+    expect(host.sent.filter((m) => m.type === "retire")).toEqual([{ type: "retire", requests: 0, reason: "an uncaught exception" }]);
+    expect(log.lines.filter((l) => l.startsWith("CRITICAL Uncaught exception in app code"))).toHaveLength(2);
+    expect(s.shutdowns()).toBe(0); // the master stops it once the replacement listens
+  });
+
+  it("max_worker_memory: over the limit, asks once for a replacement, naming the figure", async () => {
+    const host = new FakeHost();
+    const timers = new FakeTimers();
+    const log = new MemoryLogger();
+    let rss = 50 * 1024 * 1024;
+    const settings = { ...WORKER_SETTINGS, maxWorkerMemory: 100 };
+    void runWorker({ host, timers, logger: log, settings, residentMemory: () => rss, boot: async () => fakeServing().serving });
+    await flush();
+    timers.advance(1000);
+    expect(host.types()).not.toContain("retire");
+    rss = 150 * 1024 * 1024;
+    timers.advance(1000);
+    timers.advance(1000);
+    expect(host.sent.filter((m) => m.type === "retire")).toEqual([{ type: "retire", requests: 0, reason: "max_worker_memory (150 MiB > 100 MiB)" }]);
+    expect(log.lines.some((l) => l.includes("Worker uses 150 MiB, over max_worker_memory (100 MiB)"))).toBe(true);
+  });
+
   it("exits after graceful_timeout if draining never ends; a second TERM exits at once", async () => {
     for (const second of [false, true]) {
       const host = new FakeHost();
