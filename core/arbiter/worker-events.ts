@@ -28,7 +28,7 @@ export type ExitReason =
   | "killed"
   /** Killed by another signal from outside. */
   | "signal"
-  /** Exited by itself (an uncaught error, `process.exit`). */
+  /** Exited by itself (an uncaught error, or the app ending its own process). */
   | "exit";
 
 /** Every {@link ExitReason}, for metrics. */
