@@ -7,20 +7,15 @@
  * Names are gunicorn's (snake_case), so are defaults and most flags.
  */
 import { formatBind, parseBind } from "../net/bind.ts";
-import { InvalidValue, bool, choice, float, int, list, string } from "./settings-types.ts";
+import { InvalidValue, bool, choice, float, int, list, string, type SettingDef, type ValueOf } from "./settings-types.ts";
 import { parseNetwork } from "../net/ip-match.ts";
 import { LOG_LEVELS } from "../log/logger.ts";
 import { WORKERS_AUTO } from "./workers-auto.ts";
-import type { SettingDef, ValueOf } from "./settings-types.ts";
 
 export { SettingError } from "./settings-types.ts";
 export type { SettingDef, SettingType } from "./settings-types.ts";
 
-/**
- * The values of the `engine` setting: who speaks HTTP/1.1 in a worker —
- * tricorn's own parser (`core`) or the runtime's own server (`native`,
- * core/server/native-engine.ts).
- */
+/** The `engine` setting's values: tricorn's own parser (`core`) or the runtime's server (`native`, core/server/native-engine.ts). */
 export const ENGINES = ["core", "native"] as const;
 
 /** One of {@link ENGINES}. */
