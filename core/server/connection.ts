@@ -13,74 +13,27 @@
  * up the new state.
  */
 import type { AccessLogger } from "../log/access-log.ts";
+import { appFailed, appSentNothing, respondError, writeClosingError } from "./error-responses.ts";
 import { IncomingBody } from "./body.ts";
+import { ConnectionDeadlines, DEADLINE_HEAD, DEADLINE_IDLE } from "./connection-deadlines.ts";
+import { DISCARD_LIMIT, DRAIN_IDLE_MS, INPUT_HIGH_WATER, type ConnectionServer } from "./connection-server.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
+import { DrainWaiter, ReadPauses } from "./flow-control.ts";
 import { HttpError } from "../http/errors.ts";
 import { isTrustedPeer, type AddressMatcher } from "../net/ip-match.ts";
 import { ProxyHeaderParser } from "../net/proxy-protocol.ts";
+import { readProxyHeader } from "./proxy-header.ts";
 import { RequestParser } from "../http/parser.ts";
-import { reasonPhrase } from "../http/status.ts";
-import type { ResponseContext, ResponseSerializer } from "../http/serializer.ts";
-import type { Timed, TimeoutWheel } from "./timeout-wheel.ts";
+import type { ResponseSerializer } from "../http/serializer.ts";
+import { HeldInput } from "./held-input.ts";
+import type { Timed } from "./timeout-wheel.ts";
 import type { ServerStats } from "./stats.ts";
-import type { HeaderList, ParserEvents, ParserLimits, RequestHead } from "../http/types.ts";
+import type { HeaderList, ParserEvents, RequestHead } from "../http/types.ts";
 import type { Logger } from "../log/logger.ts";
-import type { RequestHandler } from "./types.ts";
 import type { Socket, SocketHandlers } from "../runtime/socket.ts";
-import type { UpgradeFactory, UpgradeHost, UpgradedProtocol } from "./upgrade.ts";
-
-/** Bytes of held (not yet parsed) pipelined input above which the socket is paused. */
-export const INPUT_HIGH_WATER = 64 * 1024;
-/**
- * Draining (reload, retirement): an idle keep-alive connection stays open this
- * long (at most its keep-alive timeout) for a request that may already be on
- * its way, which is then answered with `Connection: close`.
- */
-export const DRAIN_IDLE_MS = 1000;
-/** An unread request body at most this many bytes from its end is read and dropped to keep the connection. */
-export const DISCARD_LIMIT = 64 * 1024;
-
-/** What a {@link Connection} needs from its server (implemented by ServerCore). */
-export interface ConnectionServer {
-  readonly handler: RequestHandler;
-  readonly logger: Logger;
-  readonly serializer: ResponseSerializer;
-  readonly wheel: TimeoutWheel;
-  readonly limits: ParserLimits;
-  /** Keep-alive idle timeout in ms; 0 disables keep-alive. */
-  readonly keepaliveMs: number;
-  /** Request-head timeout in ms; 0 disables it. */
-  readonly headerTimeoutMs: number;
-  /** Longest gap between two reads of an expected request body in ms; 0 disables it. */
-  readonly bodyTimeoutMs: number;
-  /** Longest wait of a blocked write (or a closing connection) for the client to read, in ms; 0 disables it. */
-  readonly sendTimeoutMs: number;
-  /** `header_map = refuse`: answer 400 to requests with `_` in a header name. */
-  readonly refuseUnderscore: boolean;
-  /** The server is shutting down: no new keep-alive. */
-  readonly draining: boolean;
-  /** Peers trusted for Forwarded / X-Forwarded-* (`forwarded_allow_ips`). */
-  readonly forwardedAllow: AddressMatcher;
-  /** With `proxy_protocol`: peers whose connections must start with a PROXY header; else null. */
-  readonly proxyAllow: AddressMatcher | null;
-  /** Receives every finished exchange; null (or absent) when the access log is off. */
-  readonly accessLog?: AccessLogger | null;
-  /** Request counters (metrics, `tricorn ctl stats`). */
-  readonly stats: ServerStats;
-  /** A request/response cycle completed. */
-  requestDone(): void;
-  /** The socket of `conn` is gone. */
-  connectionClosed(conn: Connection): void;
-}
+import { endProtocol, startProtocol, type UpgradeFactory, type UpgradeHost, type UpgradedProtocol } from "./upgrade.ts";
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
-const TEXT_PLAIN: HeaderList = ["Content-Type", "text/plain; charset=utf-8"];
-/** Context for error responses outside an exchange: always closes. */
-const CLOSING: ResponseContext = { isHead: false, versionMinor: 1, keepAlive: false };
-
-const NO_DEADLINE = 0;
-const DEADLINE_HEAD = 1;
-const DEADLINE_IDLE = 2;
 
 function hasUnderscoreName(headers: HeaderList): boolean {
   for (let i = 0; i < headers.length; i += 2) if (headers[i].indexOf("_") !== -1) return true;
@@ -88,7 +41,7 @@ function hasUnderscoreName(headers: HeaderList): boolean {
 }
 
 /** One accepted socket; see the module comment. Created by the server's acceptor. */
-export class Connection implements SocketHandlers, ParserEvents, Timed, ExchangeOwner {
+export class Connection implements SocketHandlers, ParserEvents, Timed, ExchangeOwner, UpgradeHost {
   /**
    * Timed: monotonic ms deadline watched by the server's wheel (0 = none): the
    * earliest of the head/idle, body and send deadlines below. Pushing one of
@@ -121,21 +74,14 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private readonly stats: ServerStats;
   /** Read the clock when a head arrives (access log or request timing on). */
   private readonly timed: boolean;
-  private readonly server: ConnectionServer;
+  private readonly server: ConnectionServer<Connection>;
   private readonly parser: RequestParser;
-  private deadlineKind = NO_DEADLINE;
-  /** Head or idle deadline (`deadlineKind`); 0 = none. */
-  private stateDeadline = 0;
-  /** The request body must make progress by then (body_timeout); 0 = not expected or not the client's turn. */
-  private bodyDeadline = 0;
-  /** The client must have read something more, or a closing connection be gone, by then (send_timeout); 0 = none. */
-  private sendDeadline = 0;
-  /** `socket.unsentBytes` when the send deadline was last armed: less at expiry means the client is reading. */
-  private unsentMark = 0;
+  /** Head/idle, body and send deadlines; {@link deadline} is their earliest. */
+  private readonly deadlines: ConnectionDeadlines;
   private messageDone = false;
   private dispatchPending = false;
-  private input: Uint8Array | null = null;
-  private moreInput: Uint8Array[] | null = null;
+  /** Bytes read but not parsed yet. */
+  private readonly input = new HeldInput();
   private pumping = false;
   /** Reads the PROXY header this connection must start with; null when none is expected (any more). */
   private proxyHeader: ProxyHeaderParser | null;
@@ -145,16 +91,16 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private broken = false;
   private peerEnded = false;
   private closeWhenDone = false;
-  private pausedForInput = false;
-  private pausedForBody = false;
-  private drainPromise: Promise<void> | null = null;
-  private drainResolve: (() => void) | null = null;
+  /** Why the socket is not being read. */
+  private readonly pauses: ReadPauses;
+  /** Writers waiting for `drain`. */
+  private readonly drainWaiter = new DrainWaiter();
   /** After a 101: the protocol that owns the socket now (socket events go there); null while speaking HTTP. */
   private upgraded: UpgradedProtocol | null = null;
   /** The exchange that switched protocols (logged when the connection closes). */
   private upgradedBy: Exchange | null = null;
 
-  constructor(socket: Socket, server: ConnectionServer) {
+  constructor(socket: Socket, server: ConnectionServer<Connection>) {
     this.socket = socket;
     this.server = server;
     this.serializer = server.serializer;
@@ -163,6 +109,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.stats = server.stats;
     this.timed = this.accessLog !== null || server.stats.timed;
     this.parser = new RequestParser(server.limits, this);
+    this.deadlines = new ConnectionDeadlines(server);
+    this.pauses = new ReadPauses(socket);
     this.closeWhenDone = server.draining;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
@@ -173,7 +121,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.proxyHeader = proxyAllow !== null && isTrustedPeer(proxyAllow, socket.remoteAddress) ? new ProxyHeaderParser() : null;
     this.trustForwarded = isTrustedPeer(server.forwardedAllow, socket.remoteAddress);
     // A connection that sends nothing gets the head timeout (or, without one, the keep-alive timeout).
-    this.setDeadline(DEADLINE_HEAD, server.headerTimeoutMs || server.keepaliveMs);
+    this.setStateDeadline(DEADLINE_HEAD, server.headerTimeoutMs || server.keepaliveMs);
   }
 
   /** True once the connection stopped serving (ending or gone): responses are dropped. */
@@ -188,7 +136,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /** True when no request is in flight and no byte of a next one has arrived. */
   get idle(): boolean {
-    return this.exchange === null && this.input === null && this.parser.idle;
+    return this.exchange === null && this.input.empty && this.parser.idle;
   }
 
   /* ---------------- SocketHandlers ---------------- */
@@ -200,9 +148,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     }
     if (this.ending || chunk.length === 0) return;
     this.stats.receivedBytes += chunk.length;
-    if (this.bodyDeadline !== 0) this.bodyDeadline = this.server.wheel.now() + this.server.bodyTimeoutMs;
-    if (this.input === null) this.input = chunk;
-    else (this.moreInput ??= []).push(chunk);
+    this.deadlines.bodyProgress();
+    this.input.push(chunk);
     this.pump();
   }
 
@@ -212,10 +159,11 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.upgraded.drain();
       return;
     }
-    if (!this.ending) this.sendDeadline = 0; // when closing, it bounds the close instead
-    this.resolveDrain();
-    if (this.exchange === null && this.deadlineKind === DEADLINE_IDLE && this.stateDeadline === 0) {
-      this.setDeadline(DEADLINE_IDLE, this.idleMs());
+    const deadlines = this.deadlines;
+    if (!this.ending) deadlines.send = 0; // when closing, it bounds the close instead
+    this.drainWaiter.wake();
+    if (this.exchange === null && deadlines.kind === DEADLINE_IDLE && deadlines.state === 0) {
+      this.setStateDeadline(DEADLINE_IDLE, this.idleMs());
     }
     this.pump();
   }
@@ -260,9 +208,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       }
       ex.connectionClosed();
     }
-    this.input = null;
-    this.moreInput = null;
-    this.resolveDrain();
+    this.input.clear();
+    this.drainWaiter.wake();
     if (this.upgraded !== null) this.upgradeClosed(this.upgraded);
     this.server.connectionClosed(this);
   }
@@ -276,19 +223,14 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.dispatchPending = true;
     // No head timeout while the app runs; a body the client owes us is bounded by body_timeout
     // (with Expect: 100-continue, only once we asked for it).
-    this.stateDeadline = 0;
-    this.deadlineKind = NO_DEADLINE;
-    if (ex.body instanceof IncomingBody && !head.expectContinue) this.armBodyDeadline();
-    else this.rearm();
+    this.deadlines.clearState();
+    if (ex.body instanceof IncomingBody && !head.expectContinue) this.deadlines.armBody();
+    this.rearm();
   }
 
   onBody(chunk: Uint8Array): void {
     const body = this.exchange!.body as IncomingBody;
-    if (!body.push(chunk) && !this.pausedForBody) {
-      this.pausedForBody = true;
-      this.bodyDeadline = 0; // the app is behind, not the client
-      this.socket.pause();
-    }
+    if (!body.push(chunk) && this.pauses.pauseForBody()) this.deadlines.body = 0; // the app is behind, not the client
   }
 
   onTrailers(trailers: HeaderList): void {
@@ -297,7 +239,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   onComplete(): void {
     this.messageDone = true;
-    this.bodyDeadline = 0;
+    this.deadlines.body = 0;
     const body = this.exchange!.body;
     if (body instanceof IncomingBody) body.finish();
   }
@@ -314,13 +256,10 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.deadline = 0;
       return;
     }
-    if (this.sendDeadline !== 0 && this.sendDeadline <= now) {
-      const unsent = this.socket.unsentBytes;
-      if (unsent < this.unsentMark) {
-        // A slow reader, not a stopped one: give it another send_timeout.
-        this.unsentMark = unsent;
-        this.sendDeadline = now + this.server.sendTimeoutMs;
-        this.rearm();
+    const deadlines = this.deadlines;
+    if (deadlines.send !== 0 && deadlines.send <= now) {
+      if (!deadlines.sendExpired(now, this.socket.unsentBytes)) {
+        this.rearm(); // a slow reader, not a stopped one
         return;
       }
       this.logger.debug(`Client ${this.remoteAddress} did not read for send_timeout; closing the connection`);
@@ -328,17 +267,16 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       return;
     }
     if (this.ending) {
-      this.deadline = this.sendDeadline;
+      this.deadline = deadlines.send;
       return;
     }
-    if (this.bodyDeadline !== 0 && this.bodyDeadline <= now) {
+    if (deadlines.body !== 0 && deadlines.body <= now) {
       this.bodyTimedOut();
       return;
     }
-    if (this.stateDeadline !== 0 && this.stateDeadline <= now) {
-      const kind = this.deadlineKind;
-      this.stateDeadline = 0;
-      this.deadlineKind = NO_DEADLINE;
+    if (deadlines.state !== 0 && deadlines.state <= now) {
+      const kind = deadlines.kind;
+      deadlines.clearState();
       if (this.exchange === null) {
         if (kind === DEADLINE_HEAD && !this.parser.idle) {
           this.logger.debug("Request head timeout; answering 408");
@@ -373,23 +311,25 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   sendContinue(ex: Exchange): void {
     if (this.exchange !== ex || this.ending || this.messageDone) return;
     if (!this.socket.write(CONTINUE)) this.blocked();
-    this.armBodyDeadline(); // the client's turn now
+    this.deadlines.armBody(); // the client's turn now
+    this.rearm();
   }
 
   /** The app caught up with the buffered body of `ex`. */
   bodyDrained(ex: Exchange): void {
-    if (this.exchange !== ex || !this.pausedForBody) return;
-    this.pausedForBody = false;
-    if (!this.messageDone) this.armBodyDeadline();
-    this.resumeIfUnpaused();
+    if (this.exchange !== ex || !this.pauses.forBody) return;
+    if (!this.messageDone) {
+      this.deadlines.armBody();
+      this.rearm();
+    }
+    this.pauses.lift(false, true, !this.ending);
   }
 
   /** A socket write returned false: wait for `drain`, at most send_timeout. */
   blocked(): void {
     this.writeBlocked = true;
-    if (this.sendDeadline === 0 && this.server.sendTimeoutMs > 0) {
-      this.sendDeadline = this.server.wheel.now() + this.server.sendTimeoutMs;
-      this.unsentMark = this.socket.unsentBytes;
+    if (this.deadlines.send === 0) {
+      this.deadlines.armSend(this.socket.unsentBytes);
       this.rearm();
     }
   }
@@ -397,12 +337,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   /** Resolves once the socket drains (immediately if it is not blocked or is gone). */
   waitDrain(): Promise<void> {
     if (!this.writeBlocked || this.closed) return Promise.resolve();
-    if (this.drainPromise === null) {
-      this.drainPromise = new Promise<void>((resolve) => {
-        this.drainResolve = resolve;
-      });
-    }
-    return this.drainPromise;
+    return this.drainWaiter.wait();
   }
 
   /** The response of `ex` ended (send/end). */
@@ -417,10 +352,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       }
       // Small remainder: keep reading and dropping it, then serve the next request.
       (ex.body as IncomingBody).discard();
-      if (this.pausedForBody) {
-        this.pausedForBody = false;
-        this.resumeIfUnpaused();
-      }
+      if (this.pauses.forBody) this.pauses.lift(false, true, !this.ending);
     }
     this.pump();
   }
@@ -435,7 +367,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   destroy(): void {
     if (this.closed) return;
     this.ending = true;
-    this.deadline = this.stateDeadline = this.bodyDeadline = this.sendDeadline = 0;
+    this.deadline = 0;
+    this.deadlines.clear();
     this.socket.destroy();
   }
 
@@ -452,46 +385,44 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     ex.status = 101;
     this.exchange = null;
     // The new protocol owns the deadline from now on (host.setDeadline); HTTP's are over.
-    this.deadline = this.stateDeadline = this.bodyDeadline = this.sendDeadline = 0;
-    this.deadlineKind = NO_DEADLINE;
+    this.deadline = 0;
+    this.deadlines.clear();
     if (!this.socket.write(head)) this.writeBlocked = true;
-    const host: UpgradeHost = {
-      socket: this.socket,
-      now: () => this.server.wheel.now(),
-      setDeadline: (at) => {
-        if (!this.closed) this.deadline = at;
-      },
-      appError: (message, error) => this.logger.error(message, error),
-    };
-    const protocol = create(host);
-    this.upgraded = protocol;
+    const held: Uint8Array[] = [];
+    for (let data = this.input.take(); data !== null; data = this.input.take()) held.push(data);
+    const protocol = (this.upgraded = startProtocol(this, create, held, () => this.closed));
     this.upgradedBy = ex;
     this.server.requestDone();
-    // Bytes the client sent right after its request already belong to the new protocol.
-    const held: Uint8Array[] = [];
-    for (let data = this.takeInput(); data !== null; data = this.takeInput()) held.push(data);
-    this.pausedForInput = this.pausedForBody = false;
+    this.pauses.forInput = this.pauses.forBody = false;
     this.socket.resume();
-    if (held.length > 0) {
-      queueMicrotask(() => {
-        for (const data of held) if (!this.closed) protocol.data(data);
-      });
-    }
     return protocol;
   }
 
   /** The upgraded protocol's socket closed: tell it, and log its session (status 101, duration, bytes sent). */
   private upgradeClosed(protocol: UpgradedProtocol): void {
-    try {
-      protocol.closed();
-    } catch (error) {
-      this.logger.error("Error while closing an upgraded connection", error);
-    }
+    const bytesOut = endProtocol(protocol, (message, error) => this.appError(message, error));
     const ex = this.upgradedBy;
     if (ex !== null && this.accessLog !== null) {
-      ex.bodyBytes = protocol.bytesOut;
+      ex.bodyBytes = bytesOut;
       this.accessLog.log(ex);
     }
+  }
+
+  /* ---------------- UpgradeHost (after a 101) ---------------- */
+
+  /** Monotonic ms of the server's timeout wheel. */
+  now(): number {
+    return this.server.wheel.now();
+  }
+
+  /** The upgraded protocol's deadline (it gets `onTimeout`). */
+  setDeadline(at: number): void {
+    if (!this.closed) this.deadline = at;
+  }
+
+  /** Logs an error raised by app code on the upgraded protocol. */
+  appError(message: string, error: unknown): void {
+    this.logger.error(message, error);
   }
 
   /* ---------------- used by the server ---------------- */
@@ -508,10 +439,11 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.upgraded.goingAway();
       return;
     }
-    if (!this.ending && this.idle && this.deadlineKind === DEADLINE_IDLE && this.stateDeadline !== 0) {
+    const deadlines = this.deadlines;
+    if (!this.ending && this.idle && deadlines.kind === DEADLINE_IDLE && deadlines.state !== 0) {
       const by = this.server.wheel.now() + this.idleMs();
-      if (by < this.stateDeadline) {
-        this.stateDeadline = by;
+      if (by < deadlines.state) {
+        deadlines.state = by;
         this.rearm();
       }
     }
@@ -550,11 +482,16 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
         this.holdInput();
         return;
       }
-      let data = this.takeInput();
+      let data = this.input.take();
       if (data === null) break;
-      if (this.proxyHeader !== null && (data = this.readProxyHeader(data)) === null) continue;
-      if (ex === null && this.deadlineKind === DEADLINE_IDLE) {
-        this.setDeadline(DEADLINE_HEAD, this.server.headerTimeoutMs);
+      const proxyHeader = this.proxyHeader;
+      if (proxyHeader !== null) {
+        data = readProxyHeader(this, proxyHeader, data);
+        if (proxyHeader.done) this.proxyHeader = null;
+        if (data === null) continue;
+      }
+      if (ex === null && this.deadlines.kind === DEADLINE_IDLE) {
+        this.setStateDeadline(DEADLINE_HEAD, this.server.headerTimeoutMs);
       }
       let used: number;
       try {
@@ -567,7 +504,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
         if (used === 0 && !this.messageDone && !this.dispatchPending) {
           throw new Error("parser made no progress");
         }
-        this.unshiftInput(data.subarray(used));
+        this.input.unshift(data.subarray(used));
       }
       if (this.dispatchPending) {
         this.dispatchPending = false;
@@ -575,10 +512,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       }
     }
     // Every held byte was parsed: reading may go on.
-    if (this.pausedForInput) {
-      this.pausedForInput = false;
-      this.resumeIfUnpaused();
-    }
+    if (this.pauses.forInput) this.pauses.lift(true, false, !this.ending);
     if (this.peerEnded && this.exchange === null) this.shutdown();
   }
 
@@ -586,94 +520,26 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     const server = this.server;
     if (ex.badProxyHeaders) {
       this.logger.debug("Refusing request with contradicting X-Forwarded scheme headers from a trusted proxy");
-      this.respondError(ex, 400);
+      respondError(this, ex, 400);
       return;
     }
     if (server.refuseUnderscore && hasUnderscoreName(ex.head.headers)) {
       this.logger.debug("Refusing request with '_' in a header name (header_map = refuse)");
-      this.respondError(ex, 400);
+      respondError(this, ex, 400);
       return;
     }
     let result: void | Promise<void>;
     try {
       result = server.handler(ex, ex);
     } catch (error) {
-      this.appError(ex, error);
+      appFailed(this, ex, error);
       return;
     }
     if (result != null && typeof (result as Promise<void>).then === "function") {
       (result as Promise<void>).then(
-        () => this.appResolved(ex),
-        (error: unknown) => this.appError(ex, error),
+        () => appSentNothing(this, ex),
+        (error: unknown) => appFailed(this, ex, error),
       );
-    }
-  }
-
-  /**
-   * Feeds the connection's first bytes to the PROXY header reader. Returns
-   * the bytes after the header once it is complete, or null when all of
-   * `data` was used (header incomplete, or malformed and the connection
-   * destroyed: it is not HTTP, so it gets no HTTP response).
-   */
-  private readProxyHeader(data: Uint8Array): Uint8Array | null {
-    const reader = this.proxyHeader!;
-    let used: number;
-    try {
-      used = reader.feed(data);
-    } catch (error) {
-      this.logger.warning(`Closing connection from ${this.remoteAddress || "unix socket"}: ${(error as Error).message}`);
-      this.destroy();
-      return null;
-    }
-    if (used < 0) return null;
-    this.proxyHeader = null;
-    const addresses = reader.addresses;
-    if (addresses !== null) {
-      this.remoteAddress = addresses.remoteAddress;
-      this.remotePort = addresses.remotePort;
-      this.localAddress = addresses.localAddress;
-      this.localPort = addresses.localPort;
-      // The proxy's client is now the peer: trust for Forwarded headers is decided on it.
-      this.trustForwarded = isTrustedPeer(this.server.forwardedAllow, addresses.remoteAddress);
-    }
-    return used < data.length ? data.subarray(used) : null;
-  }
-
-  private appResolved(ex: Exchange): void {
-    if (ex.started || this.closed) return;
-    this.logger.error(`Handler for ${ex.head.method} ${ex.head.target} finished without sending a response`);
-    this.respondError(ex, 500);
-  }
-
-  private appError(ex: Exchange, error: unknown): void {
-    const label = `${ex.head.method} ${ex.head.target}`;
-    if (this.closed || ex.serverAnswered) {
-      this.logger.debug(`Error handling ${label} after the connection closed: ${String(error)}`);
-      return;
-    }
-    if (ex.finished) {
-      this.logger.error(`Error handling ${label} after its response ended`, error);
-      return;
-    }
-    if (ex.started) {
-      this.logger.error(`Error handling ${label} after the response started; aborting the connection`, error);
-      ex.abort(error);
-      return;
-    }
-    // A broken request body (bad chunk, too large) answers with its own status.
-    const status = error instanceof HttpError ? error.status : 500;
-    if (status >= 500) this.logger.error(`Error handling request ${label}`, error);
-    else this.logger.debug(`Request ${label} failed: ${String(error)}`);
-    this.respondError(ex, status);
-  }
-
-  /** Plain-text error response for `ex` (the app did not start one). */
-  private respondError(ex: Exchange, status: number): void {
-    try {
-      ex.send(status, undefined, TEXT_PLAIN, reasonPhrase(status));
-    } catch (error) {
-      this.logger.critical("Could not write an error response", error);
-      this.destroy();
     }
   }
 
@@ -697,11 +563,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /** Answers `status` outside any exchange, then closes. */
   private writeErrorAndClose(status: number): void {
-    try {
-      this.serializer.send(this.socket, CLOSING, status, undefined, TEXT_PLAIN, reasonPhrase(status));
-    } catch (error) {
-      this.logger.critical("Could not write an error response", error);
-    }
+    writeClosingError(this.serializer, this.socket, this.logger, status);
     this.shutdown();
   }
 
@@ -714,18 +576,13 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.shutdown();
       return false;
     }
-    if (this.pausedForInput || this.pausedForBody) {
-      // A body the app never read may have paused the socket; it no longer matters.
-      this.pausedForInput = false;
-      this.pausedForBody = false;
-      this.resumeIfUnpaused();
-    }
+    // A body the app never read may have paused the socket; it no longer matters.
+    if (this.pauses.forInput || this.pauses.forBody) this.pauses.lift(true, true, !this.ending);
     if (this.writeBlocked) {
-      this.deadlineKind = DEADLINE_IDLE; // armed on drain; until then the send deadline runs
-      this.stateDeadline = 0;
+      this.deadlines.setState(DEADLINE_IDLE, 0); // armed on drain; until then the send deadline runs
       this.rearm();
     } else {
-      this.setDeadline(DEADLINE_IDLE, this.idleMs());
+      this.setStateDeadline(DEADLINE_IDLE, this.idleMs());
     }
     return true;
   }
@@ -735,14 +592,12 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     if (this.ending) return;
     this.ending = true;
     // What is left to write must be read within send_timeout, or the socket is destroyed.
-    this.stateDeadline = this.bodyDeadline = 0;
-    if (this.sendDeadline === 0 && this.server.sendTimeoutMs > 0) {
-      this.sendDeadline = this.server.wheel.now() + this.server.sendTimeoutMs;
-      this.unsentMark = this.socket.unsentBytes;
-    }
-    this.deadline = this.sendDeadline;
-    this.input = null;
-    this.moreInput = null;
+    const deadlines = this.deadlines;
+    deadlines.clearState();
+    deadlines.body = 0;
+    deadlines.armSend(this.socket.unsentBytes);
+    this.deadline = deadlines.send;
+    this.input.clear();
     this.socket.end();
   }
 
@@ -752,32 +607,19 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     return this.closeWhenDone && ms > DRAIN_IDLE_MS ? DRAIN_IDLE_MS : ms;
   }
 
-  private setDeadline(kind: number, ms: number): void {
-    this.deadlineKind = kind;
-    this.stateDeadline = ms > 0 ? this.server.wheel.now() + ms : 0;
-    this.rearm();
-  }
-
-  /** Starts (or restarts) the wait for the client's next body bytes. */
-  private armBodyDeadline(): void {
-    const ms = this.server.bodyTimeoutMs;
-    this.bodyDeadline = ms > 0 ? this.server.wheel.now() + ms : 0;
+  private setStateDeadline(kind: number, ms: number): void {
+    this.deadlines.setState(kind, ms);
     this.rearm();
   }
 
   /** {@link deadline} = the earliest of the head/idle, body and send deadlines. */
   private rearm(): void {
-    let next = this.stateDeadline;
-    const body = this.bodyDeadline;
-    if (body !== 0 && (next === 0 || body < next)) next = body;
-    const send = this.sendDeadline;
-    if (send !== 0 && (next === 0 || send < next)) next = send;
-    this.deadline = next;
+    this.deadline = this.deadlines.earliest();
   }
 
   /** body_timeout expired: 408 if the response has not started, else close. */
   private bodyTimedOut(): void {
-    this.bodyDeadline = 0;
+    this.deadlines.body = 0;
     const ex = this.exchange;
     if (ex === null || this.messageDone) {
       this.rearm();
@@ -791,45 +633,12 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       return;
     }
     this.logger.debug(`Request body of ${ex.head.method} ${ex.head.target} stalled for body_timeout; answering 408`);
-    this.respondError(ex, 408);
+    respondError(this, ex, 408);
     ex.answeredByServer();
-  }
-
-  private takeInput(): Uint8Array | null {
-    const data = this.input;
-    if (data === null) return null;
-    const more = this.moreInput;
-    this.input = more !== null && more.length > 0 ? more.shift()! : null;
-    return data;
-  }
-
-  private unshiftInput(rest: Uint8Array): void {
-    if (this.input !== null) (this.moreInput ??= []).unshift(this.input);
-    this.input = rest;
   }
 
   /** Pauses the socket when too many unparsed bytes are held. */
   private holdInput(): void {
-    if (this.pausedForInput || this.input === null) return;
-    let held = this.input.length;
-    const more = this.moreInput;
-    if (more !== null) for (let i = 0; i < more.length; i++) held += more[i].length;
-    if (held > INPUT_HIGH_WATER) {
-      this.pausedForInput = true;
-      this.socket.pause();
-    }
-  }
-
-  private resumeIfUnpaused(): void {
-    if (!this.pausedForInput && !this.pausedForBody && !this.ending) this.socket.resume();
-  }
-
-  private resolveDrain(): void {
-    const resolve = this.drainResolve;
-    if (resolve !== null) {
-      this.drainResolve = null;
-      this.drainPromise = null;
-      resolve();
-    }
+    if (!this.pauses.forInput && this.input.bytes() > INPUT_HIGH_WATER) this.pauses.pauseForInput();
   }
 }

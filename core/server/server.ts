@@ -13,7 +13,8 @@
  * ```
  */
 import type { AccessLogger } from "../log/access-log.ts";
-import { Connection, type ConnectionServer } from "./connection.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionServer } from "./connection-server.ts";
 import { DateCache } from "../http/date.ts";
 import { ResponseSerializer } from "../http/serializer.ts";
 import { DEFAULT_TICK_MS, TimeoutWheel } from "./timeout-wheel.ts";
@@ -94,7 +95,7 @@ export interface ServerCoreInit {
 }
 
 /** See the module comment. */
-export class ServerCore implements ConnectionServer {
+export class ServerCore implements ConnectionServer<Connection> {
   /** Hand this to a runtime listener: it wires every accepted socket to a new connection. */
   readonly accept: ConnectionAcceptor;
   readonly handler: RequestHandler;

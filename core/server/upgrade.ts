@@ -60,3 +60,33 @@ export interface UpgradableResponse {
 export function canUpgrade(res: unknown): res is UpgradableResponse {
   return typeof (res as Partial<UpgradableResponse> | null)?.upgrade === "function";
 }
+
+/**
+ * Starts the protocol `create` returns on a connection that has queued its
+ * 101 head. Bytes the client sent right after its request (`held`) already
+ * belong to the new protocol: they are passed on in a microtask, so the
+ * caller's response (`upgrade()` returning) comes first; `gone()` says whether
+ * the socket closed meanwhile.
+ */
+export function startProtocol(host: UpgradeHost, create: UpgradeFactory, held: Uint8Array[], gone: () => boolean): UpgradedProtocol {
+  const protocol = create(host);
+  if (held.length > 0) {
+    queueMicrotask(() => {
+      for (const data of held) if (!gone()) protocol.data(data);
+    });
+  }
+  return protocol;
+}
+
+/**
+ * The upgraded connection's socket closed: tells the protocol (an error it
+ * raises goes to `logError`) and returns the bytes it sent, for the access log.
+ */
+export function endProtocol(protocol: UpgradedProtocol, logError: (message: string, error: unknown) => void): number {
+  try {
+    protocol.closed();
+  } catch (error) {
+    logError("Error while closing an upgraded connection", error);
+  }
+  return protocol.bytesOut;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ResponseWriter } from "../../core/server/types.ts";
-import { DRAIN_IDLE_MS } from "../../core/server/connection.ts";
+import { DRAIN_IDLE_MS } from "../../core/server/connection-server.ts";
 import { GET, deferred, echo, makeServer } from "./connection-helpers.ts";
 import { settle, splitResponses } from "./fake-socket.ts";
 
