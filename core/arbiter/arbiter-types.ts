@@ -159,6 +159,29 @@ export interface WorkerRecord {
   stats: WorkerStats | null;
 }
 
+/** The record of a worker just spawned at monotonic time `now`: not booted, no report yet. */
+export function newWorkerRecord(id: number, proc: WorkerProcess, gen: number, now: number, startedBecause: string): WorkerRecord {
+  return {
+    id,
+    proc,
+    pid: proc.pid,
+    gen,
+    lastBeat: now,
+    booted: false,
+    served: false,
+    retiring: false,
+    stopping: false,
+    aborted: false,
+    sentKill: false,
+    exited: false,
+    bootError: null,
+    killTimer: null,
+    startedAt: now,
+    startedBecause,
+    stats: null,
+  };
+}
+
 /** The public view of a worker record (hooks, `workers()`). */
 export function info(w: WorkerRecord): WorkerInfo {
   return { id: w.id, pid: w.pid, generation: w.gen, booted: w.booted };

@@ -20,12 +20,15 @@
  */
 import { describeFileFailure } from "../net/bind.ts";
 import { WORKER_BOOT_ERROR, type WorkerMessage, type WorkerStats } from "./ipc.ts";
+import { CrashBackoff } from "./crash-backoff.ts";
+import { callHook } from "./hooks.ts";
+import { logWorkerExit, WorkerEnder } from "./worker-ending.ts";
 import { WORKER_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
 import { MASTER_SIGNALS, type MasterSignal, type ProcessManager, type WorkerProcess } from "./process.ts";
 import type { ArbiterConfig, ArbiterHooks, ArbiterOptions, ArbiterTuning, ArbiterView, WorkerInfo } from "./arbiter-types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TimerHandle, Timers } from "../runtime/timers.ts";
-import { info, messageOf, type WorkerRecord } from "./arbiter-types.ts";
+import { info, messageOf, newWorkerRecord, type WorkerRecord } from "./arbiter-types.ts";
 import { workerStatus, type ArbiterStatus } from "./status.ts";
 import { describeExit, exitReason, type StartReason } from "./worker-events.ts";
 
@@ -62,8 +65,8 @@ export class Arbiter implements ArbiterView {
   private drainTimer: TimerHandle | null = null;
   /** Why the next spawns happen: exits of workers that are to be replaced, oldest first. */
   private replacing: string[] = [];
-  private crashTimes: number[] = [];
-  private nextSpawnAt = 0;
+  private readonly backoff: CrashBackoff;
+  private readonly ender: WorkerEnder;
   private respawnTimer: TimerHandle | null = null;
   private tickTimer: TimerHandle | null = null;
   private killWaitTimer: TimerHandle | null = null;
@@ -92,6 +95,8 @@ export class Arbiter implements ArbiterView {
       backoffMaxMs: t.backoffMaxMs ?? 10_000,
       crashWindowMs: t.crashWindowMs ?? 60_000,
     };
+    this.backoff = new CrashBackoff(this.tuning, this.logger);
+    this.ender = new WorkerEnder({ timers: this.timers, logger: this.logger, abortGraceMs: this.tuning.abortGraceMs });
   }
 
   /** The master's pid. */
@@ -167,19 +172,12 @@ export class Arbiter implements ArbiterView {
         `Workers cannot share these addresses on this runtime and platform (Unix-socket and fd:// binds, or no SO_REUSEPORT outside Linux); running 1 worker instead of ${this.config.workers}`,
       );
     }
-    await this.callHook("on_starting", [this], true);
+    await this.hook("on_starting", [this], true);
     if (this.state !== "running") return done;
-    if (this.config.pidfile !== null) {
-      try {
-        this.processes.writePidfile(this.config.pidfile, this.pid);
-      } catch (error) {
-        this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
-        this.startupFailure = `cannot write pidfile ${JSON.stringify(this.config.pidfile)}: ${describeFileFailure(this.config.pidfile, error)}`;
-        this.config.pidfile = null;
-        this.exitCode = 1;
-        void this.finish();
-        return done;
-      }
+    if (this.config.pidfile !== null && !this.writePidfile(this.config.pidfile)) {
+      this.exitCode = 1;
+      void this.finish();
+      return done;
     }
     this.startTicking();
     this.manage();
@@ -297,7 +295,7 @@ export class Arbiter implements ArbiterView {
     }
     const missing = target - current.length;
     if (missing > 0) {
-      const wait = this.nextSpawnAt - this.timers.now();
+      const wait = this.backoff.waitMs(this.timers.now());
       if (wait > 0) {
         this.scheduleRespawn(wait);
       } else {
@@ -319,7 +317,7 @@ export class Arbiter implements ArbiterView {
     }
     if (!this.ready) {
       this.ready = true;
-      void this.callHook("when_ready", [this]);
+      void this.hook("when_ready", [this]);
     }
   }
 
@@ -335,7 +333,7 @@ export class Arbiter implements ArbiterView {
   /** Spawn one worker; false when the OS refused (a retry is scheduled or the master halts). */
   private spawn(): boolean {
     const id = ++this.lastId;
-    void this.callHook("pre_fork", [this, { id }]);
+    void this.hook("pre_fork", [this, { id }]);
     let proc: WorkerProcess;
     try {
       proc = this.processes.spawnWorker({
@@ -347,62 +345,26 @@ export class Arbiter implements ArbiterView {
       if (!this.ready) {
         this.stop(true, 1, "Cannot start worker processes.");
       } else {
-        this.recordCrash();
-        this.scheduleRespawn(Math.max(this.nextSpawnAt - this.timers.now(), this.tuning.backoffBaseMs));
+        this.backoff.record(this.timers.now());
+        this.scheduleRespawn(Math.max(this.backoff.waitMs(this.timers.now()), this.tuning.backoffBaseMs));
       }
       return false;
     }
     const reason: StartReason = !this.ready ? "start" : this.reloading !== null ? "reload" : this.replacing.length > 0 ? "replace" : "scale_up";
-    const w: WorkerRecord = {
-      startedAt: this.timers.now(),
-      startedBecause: reason === "replace" ? `replace: ${this.replacing.shift()}` : reason,
-      stats: null,
-      id,
-      proc,
-      pid: proc.pid,
-      gen: this.currentGen,
-      lastBeat: this.timers.now(),
-      booted: false,
-      served: false,
-      retiring: false,
-      stopping: false,
-      aborted: false,
-      sentKill: false,
-      exited: false,
-      bootError: null,
-      killTimer: null,
-    };
+    const startedBecause = reason === "replace" ? `replace: ${this.replacing.shift()}` : reason;
+    const w = newWorkerRecord(id, proc, this.currentGen, this.timers.now(), startedBecause);
     this.records.set(id, w);
     this.logger.info(`Booting worker with pid: ${w.pid}`);
     this.options.lifecycle?.workerStarted?.(info(w), reason);
     proc.onMessage((message) => this.onWorkerMessage(w, message));
     proc.onExit((code, signal) => this.onWorkerExit(w, code, signal));
-    void this.callHook("post_fork", [this, info(w)]);
+    void this.hook("post_fork", [this, info(w)]);
     return true;
-  }
-
-  /** SIGTERM the worker; SIGKILL it if still alive after `gracefulTimeout`. */
-  private stopWorker(w: WorkerRecord): void {
-    if (w.exited || w.stopping) return;
-    w.stopping = true;
-    w.proc.kill("SIGTERM");
-    const seconds = this.config.gracefulTimeout;
-    this.replaceKillTimer(w, seconds * 1000, () => {
-      this.logger.warning(`Worker (pid:${w.pid}) still running after graceful_timeout (${seconds} s); sending SIGKILL`);
-      this.kill(w);
-    });
-  }
-
-  private kill(w: WorkerRecord): void {
-    if (w.exited) return;
-    w.stopping = true;
-    w.sentKill = true;
-    w.proc.kill("SIGKILL");
   }
 
   private killAll(): void {
     this.immediate = true;
-    for (const w of this.records.values()) this.kill(w);
+    for (const w of this.records.values()) this.ender.kill(w);
     // Exit notices normally follow within milliseconds; do not hang if one is lost.
     this.killWaitTimer = this.timers.setTimeout(() => {
       if (this.state === "done") return;
@@ -411,19 +373,16 @@ export class Arbiter implements ArbiterView {
     }, this.tuning.killWaitMs);
   }
 
-  private replaceKillTimer(w: WorkerRecord, ms: number, fn: () => void): void {
-    if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
-    w.killTimer = this.timers.setTimeout(() => {
-      w.killTimer = null;
-      if (!w.exited) fn();
-    }, ms);
+  /** SIGTERM the worker; SIGKILL it if still alive after `graceful_timeout`. */
+  private stopWorker(w: WorkerRecord): void {
+    this.ender.stop(w, this.config.gracefulTimeout);
   }
 
   private setWorkers(value: number): void {
     const old = this.config.workers;
     if (value === old) return;
     this.config.workers = value;
-    void this.callHook("nworkers_changed", [this, value, old]);
+    void this.hook("nworkers_changed", [this, value, old]);
     this.manage();
   }
 
@@ -466,16 +425,15 @@ export class Arbiter implements ArbiterView {
     if (w.exited) return;
     w.exited = true;
     this.records.delete(w.id);
-    if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
-    w.killTimer = null;
+    this.ender.clearKillTimer(w);
     if (this.state === "done") return;
 
     const bootFailed = !w.booted && !w.stopping && !w.aborted && w.gen === this.currentGen && this.state === "running";
-    if (!bootFailed) this.logExit(w, code, signal);
+    if (!bootFailed) logWorkerExit(this.logger, w, code, signal, this.exitCode === WORKER_BOOT_ERROR);
     const stopping = this.state === "stopping";
     const reason = exitReason({ ...w, outdated: w.gen !== this.currentGen, masterStopping: stopping, code, signal });
     this.options.lifecycle?.workerExited?.(info(w), reason, w.stats);
-    void this.callHook("worker_exit", [this, info(w)]);
+    void this.hook("worker_exit", [this, info(w)]);
 
     if (this.state === "stopping") {
       if (this.records.size === 0) void this.finish();
@@ -494,57 +452,12 @@ export class Arbiter implements ArbiterView {
     } else if (!w.stopping && !w.retiring && !w.served && w.gen === this.currentGen) {
       // Died before serving anything: may be a crash loop, so repeated ones back off.
       // One that served is replaced at once (no outage with -w 1).
-      this.recordCrash();
+      this.backoff.record(this.timers.now());
     }
     if ((!w.stopping || w.aborted) && !w.retiring && w.gen === this.currentGen && this.replacing.push(describeExit(w.id, w.pid, reason, code, signal)) > 100) {
       this.replacing.shift();
     }
     this.manage();
-  }
-
-  /** gunicorn's wording for a worker's end, skipping the ones we caused on purpose. */
-  private logExit(w: WorkerRecord, code: number | null, signal: string | null): void {
-    // Halting after a boot failure: the other booting workers fail the same way; one report is enough.
-    if (!w.booted && code === WORKER_BOOT_ERROR && this.exitCode === WORKER_BOOT_ERROR) return;
-    if (signal !== null) {
-      if (signal === "SIGKILL" && !w.aborted) {
-        if (!w.sentKill) this.logger.error(`Worker (pid:${w.pid}) was sent SIGKILL! Perhaps out of memory?`);
-      } else if (!(signal === "SIGTERM" && w.stopping)) {
-        this.logger.error(`Worker (pid:${w.pid}) was sent ${signal}!`);
-      }
-    } else if (code !== 0) {
-      this.logger.error(`Worker (pid:${w.pid}) exited with code ${code}`);
-    } else if (!w.stopping) {
-      this.logger.warning(`Worker (pid:${w.pid}) exited unexpectedly (code 0)`);
-    }
-  }
-
-  /** Heartbeat check: SIGABRT a silent worker, SIGKILL it if still there after `abortGraceMs`. */
-  private checkHeartbeats(): void {
-    const limit = this.config.timeout * 1000;
-    if (limit <= 0) return;
-    const now = this.timers.now();
-    for (const w of this.records.values()) {
-      if (w.exited || w.aborted || now - w.lastBeat < limit) continue;
-      this.logger.critical(`WORKER TIMEOUT (pid:${w.pid})`);
-      w.aborted = true;
-      w.proc.kill("SIGABRT");
-      this.replaceKillTimer(w, this.tuning.abortGraceMs, () => this.kill(w));
-    }
-  }
-
-  /** Note an unexpected death; several within `crashWindowMs` delay the next spawn (exponentially). */
-  private recordCrash(): void {
-    const now = this.timers.now();
-    this.crashTimes = this.crashTimes.filter((t) => now - t < this.tuning.crashWindowMs);
-    this.crashTimes.push(now);
-    const n = this.crashTimes.length;
-    if (n <= 2) return;
-    const delay = Math.min(this.tuning.backoffMaxMs, this.tuning.backoffBaseMs * 2 ** (n - 3));
-    this.nextSpawnAt = now + delay;
-    this.logger.warning(
-      `${n} workers died in the last ${Math.round(this.tuning.crashWindowMs / 1000)} s; waiting ${delay} ms before starting another`,
-    );
   }
 
   private scheduleRespawn(ms: number): void {
@@ -582,7 +495,7 @@ export class Arbiter implements ArbiterView {
     }
     if (this.state !== "running") return;
     this.options.reopenLogs?.();
-    await this.callHook("on_reload", [this], true);
+    await this.hook("on_reload", [this], true);
     if (this.state !== "running") return;
     this.currentGen = ++this.genCounter;
     this.reloading = { from, to: this.currentGen };
@@ -609,19 +522,11 @@ export class Arbiter implements ArbiterView {
   private applyConfig(next: ArbiterConfig): void {
     const old = this.config;
     this.config = { ...next };
-    if (next.workers !== old.workers) void this.callHook("nworkers_changed", [this, next.workers, old.workers]);
+    if (next.workers !== old.workers) void this.hook("nworkers_changed", [this, next.workers, old.workers]);
     if (next.timeout !== old.timeout) this.startTicking();
     if (next.pidfile !== old.pidfile) {
       if (old.pidfile !== null) this.removePidfile(old.pidfile);
-      if (next.pidfile !== null) {
-        try {
-          this.processes.writePidfile(next.pidfile, this.pid);
-        } catch (error) {
-          this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
-          this.startupFailure = `cannot write pidfile ${JSON.stringify(next.pidfile)}: ${describeFileFailure(next.pidfile, error)}`;
-          this.config.pidfile = null;
-        }
-      }
+      if (next.pidfile !== null) this.writePidfile(next.pidfile);
     }
   }
 
@@ -634,7 +539,7 @@ export class Arbiter implements ArbiterView {
     const timeoutMs = this.config.timeout * 1000;
     if (timeoutMs <= 0) return;
     const tick = this.tuning.tickMs ?? Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
-    this.tickTimer = this.timers.setInterval(() => this.checkHeartbeats(), tick);
+    this.tickTimer = this.timers.setInterval(() => this.ender.checkHeartbeats(this.records.values(), this.config.timeout), tick);
   }
 
   private clearTimer(name: "tickTimer" | "respawnTimer" | "killWaitTimer" | "drainTimer"): void {
@@ -652,17 +557,28 @@ export class Arbiter implements ArbiterView {
     this.clearTimer("respawnTimer");
     this.clearTimer("killWaitTimer");
     this.clearTimer("drainTimer");
-    for (const w of this.records.values()) {
-      if (w.killTimer !== null) this.timers.clearTimeout(w.killTimer);
-    }
+    for (const w of this.records.values()) this.ender.clearKillTimer(w);
     const log = this.exitCode === 0 ? this.logger.info.bind(this.logger) : this.logger.error.bind(this.logger);
     log("Shutting down: Master");
     if (this.exitReason !== null) log(`Reason: ${this.exitReason}`);
     if (this.config.pidfile !== null) this.removePidfile(this.config.pidfile);
-    await this.callHook("on_exit", [this], true);
+    await this.hook("on_exit", [this], true);
     this.processes.close();
     this.releaseKeepAlive?.();
     this.resolveRun?.(this.exitCode);
+  }
+
+  /** Write the master's pid to `path`; on failure log it, note it in `startupFailure`, forget the pidfile, false. */
+  private writePidfile(path: string): boolean {
+    try {
+      this.processes.writePidfile(path, this.pid);
+      return true;
+    } catch (error) {
+      this.logger.error(`Cannot write pidfile: ${messageOf(error)}`);
+      this.startupFailure = `cannot write pidfile ${JSON.stringify(path)}: ${describeFileFailure(path, error)}`;
+      this.config.pidfile = null;
+      return false;
+    }
   }
 
   private removePidfile(path: string): void {
@@ -673,21 +589,7 @@ export class Arbiter implements ArbiterView {
     }
   }
 
-  private async callHook(name: keyof ArbiterHooks, args: unknown[], wait = false): Promise<void> {
-    const fn = this.config.hooks?.[name] as ((...a: unknown[]) => unknown) | undefined;
-    if (typeof fn !== "function") return;
-    try {
-      const result = fn(...args);
-      if (result !== null && typeof result === "object" && typeof (result as Promise<unknown>).then === "function") {
-        if (wait) await result;
-        else (result as Promise<unknown>).then(undefined, (error) => this.hookFailed(name, error));
-      }
-    } catch (error) {
-      this.hookFailed(name, error);
-    }
-  }
-
-  private hookFailed(name: string, error: unknown): void {
-    this.logger.error(`Hook ${name} failed: ${messageOf(error)}`, error);
+  private hook(name: keyof ArbiterHooks, args: unknown[], wait = false): Promise<void> {
+    return callHook(this.config.hooks, name, args, this.logger, wait);
   }
 }
