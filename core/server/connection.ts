@@ -33,6 +33,9 @@ import type { Logger } from "../log/logger.ts";
 import type { Socket, SocketHandlers } from "../runtime/socket.ts";
 import { endProtocol, startProtocol, type UpgradeFactory, type UpgradeHost, type UpgradedProtocol } from "./upgrade.ts";
 
+/** Shared by every connection that never paused reading (most): one object fewer per connection. */
+const NEVER_PAUSED = new ReadPauses({ pause() {}, resume() {} });
+
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
 
 function hasUnderscoreName(headers: HeaderList): boolean {
@@ -92,9 +95,9 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   private peerEnded = false;
   private closeWhenDone = false;
   /** Why the socket is not being read. */
-  private readonly pauses: ReadPauses;
-  /** Writers waiting for `drain`. */
-  private readonly drainWaiter = new DrainWaiter();
+  private pauses: ReadPauses = NEVER_PAUSED;
+  /** Writers waiting for `drain`; made when the first one waits. */
+  private drainWaiter: DrainWaiter | null = null;
   /** After a 101: the protocol that owns the socket now (socket events go there); null while speaking HTTP. */
   private upgraded: UpgradedProtocol | null = null;
   /** The exchange that switched protocols (logged when the connection closes). */
@@ -110,7 +113,6 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.timed = this.accessLog !== null || server.stats.timed;
     this.parser = new RequestParser(server.limits, this);
     this.deadlines = new ConnectionDeadlines(server);
-    this.pauses = new ReadPauses(socket);
     this.closeWhenDone = server.draining;
     this.remoteAddress = socket.remoteAddress;
     this.remotePort = socket.remotePort;
@@ -161,7 +163,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     }
     const deadlines = this.deadlines;
     if (!this.ending) deadlines.send = 0; // when closing, it bounds the close instead
-    this.drainWaiter.wake();
+    this.drainWaiter?.wake();
     if (this.exchange === null && deadlines.kind === DEADLINE_IDLE && deadlines.state === 0) {
       this.setStateDeadline(DEADLINE_IDLE, this.idleMs());
     }
@@ -209,7 +211,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       ex.connectionClosed();
     }
     this.input.clear();
-    this.drainWaiter.wake();
+    this.drainWaiter?.wake();
     if (this.upgraded !== null) this.upgradeClosed(this.upgraded);
     this.server.connectionClosed(this);
   }
@@ -230,7 +232,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   onBody(chunk: Uint8Array): void {
     const body = this.exchange!.body as IncomingBody;
-    if (!body.push(chunk) && this.pauses.pauseForBody()) this.deadlines.body = 0; // the app is behind, not the client
+    if (!body.push(chunk) && this.ownPauses().pauseForBody()) this.deadlines.body = 0; // the app is behind, not the client
   }
 
   onTrailers(trailers: HeaderList): void {
@@ -337,7 +339,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   /** Resolves once the socket drains (immediately if it is not blocked or is gone). */
   waitDrain(): Promise<void> {
     if (!this.writeBlocked || this.closed) return Promise.resolve();
-    return this.drainWaiter.wait();
+    return (this.drainWaiter ??= new DrainWaiter()).wait();
   }
 
   /** The response of `ex` ended (send/end). */
@@ -393,7 +395,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     const protocol = (this.upgraded = startProtocol(this, create, held, () => this.closed));
     this.upgradedBy = ex;
     this.server.requestDone();
-    this.pauses.forInput = this.pauses.forBody = false;
+    if (this.pauses !== NEVER_PAUSED) this.pauses.forInput = this.pauses.forBody = false;
     this.socket.resume();
     return protocol;
   }
@@ -639,6 +641,12 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /** Pauses the socket when too many unparsed bytes are held. */
   private holdInput(): void {
-    if (!this.pauses.forInput && this.input.bytes() > INPUT_HIGH_WATER) this.pauses.pauseForInput();
+    if (!this.pauses.forInput && this.input.bytes() > INPUT_HIGH_WATER) this.ownPauses().pauseForInput();
+  }
+
+  /** This connection's own {@link ReadPauses}, made when it first pauses. */
+  private ownPauses(): ReadPauses {
+    if (this.pauses === NEVER_PAUSED) this.pauses = new ReadPauses(this.socket);
+    return this.pauses;
   }
 }
