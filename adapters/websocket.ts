@@ -2,7 +2,7 @@
  * The portable WebSocket API for fetch apps served by tricorn:
  *
  * ```ts
- * import { upgradeWebSocket } from "tricorn/adapters/websocket.ts";
+ * import { upgradeWebSocket } from "tricorn/ws"; // the package's sub-path (dist/ws.js)
  * export default {
  *   fetch(request) {
  *     if (request.headers.get("upgrade") !== "websocket") return new Response("hello");

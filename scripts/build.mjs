@@ -8,7 +8,9 @@
  *   dist/bun.js   `bun dist/bun.js APP` (bin/tricorn.js on Bun)
  *   dist/api-{node,deno,bun}.js  `import { serve, defineConfig } from "tricorn"`
  *                 (package.json `exports`, one per runtime condition)
- *   dist/types/   the API's type declarations (tsc --emitDeclarationOnly;
+ *   dist/ws.js    `import { upgradeWebSocket } from "tricorn/ws"` (runtime-neutral:
+ *                 one file for every runtime)
+ *   dist/types/   the declarations of both entries (tsc --emitDeclarationOnly;
  *                 with `types: true`, which `npm run build` and `npm pack` use)
  *
  * Runtime modules (`node:*`, `bun`) stay imports; esbuild itself stays
@@ -36,20 +38,22 @@ const BUNDLES = {
   "api-node.js": { entry: "runtimes/node/api.ts", platform: "node", target: "node20", external: ["esbuild"] },
   "api-deno.js": { entry: "runtimes/deno/api.ts", platform: "neutral", target: "esnext", external: ["node:*"] },
   "api-bun.js": { entry: "runtimes/bun/api.ts", platform: "neutral", target: "esnext", external: ["node:*", "bun", "bun:*"] },
+  "ws.js": { entry: "adapters/websocket.ts", platform: "neutral", target: "es2022", external: [] },
 };
 
-/** The declarations' entry point, relative to dist/types (package.json `exports["."].types`). */
-export const TYPES_ENTRY = "runtimes/node/api.d.ts";
+/** The declarations' entry points, relative to dist/types (package.json `exports["."].types`, `exports["./ws"].types`). */
+export const TYPES_ENTRIES = ["runtimes/node/api.d.ts", "adapters/websocket.d.ts"];
 
 /**
- * Emit the API's declarations into `outdir/types` with tsc: written to a
+ * Emit the declarations of both entries into `outdir/types` with tsc: written to a
  * temporary directory, `.ts` import specifiers rewritten to `.js` (what a
  * consumer's TypeScript resolves next to the .d.ts files), then swapped in.
  */
 function buildTypes(outdir) {
   const temp = path.join(outdir, `types.${process.pid}.${Date.now()}.tmp`);
   const tsc = path.join(root, "node_modules", ".bin", "tsc");
-  const args = ["--ignoreConfig", path.join(root, "runtimes/node/api.ts"), "--declaration", "--emitDeclarationOnly", "--outDir", temp, "--rootDir", root,
+  const sources = TYPES_ENTRIES.map((entry) => path.join(root, entry.replace(/\.d\.ts$/, ".ts")));
+  const args = ["--ignoreConfig", ...sources, "--declaration", "--emitDeclarationOnly", "--outDir", temp, "--rootDir", root,
     "--target", "ES2022", "--module", "ESNext", "--moduleResolution", "Bundler", "--allowImportingTsExtensions", "--strict", "--skipLibCheck",
     "--types", "node", "--lib", "ES2022,DOM,DOM.Iterable"];
   const result = spawnSync(tsc, args, { cwd: root, encoding: "utf8" });

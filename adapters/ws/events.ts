@@ -7,12 +7,12 @@
 
 /** `message` event: `data` is a string, an ArrayBuffer or a Blob (per binaryType). */
 export class WebSocketMessageEvent extends Event {
-  readonly data: unknown;
+  readonly data: string | ArrayBuffer | Blob;
   readonly origin: string;
   readonly lastEventId = "";
   readonly ports: readonly unknown[] = [];
   readonly source = null;
-  constructor(data: unknown, origin: string) {
+  constructor(data: string | ArrayBuffer | Blob, origin: string) {
     super("message");
     this.data = data;
     this.origin = origin;

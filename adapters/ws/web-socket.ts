@@ -121,12 +121,13 @@ export class ServerSocket implements SessionListener {
   /* ---------------- SessionListener ---------------- */
 
   onMessage(data: string | Uint8Array): void {
-    let payload: unknown = data;
-    if (typeof data !== "string") {
-      const buffer = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : copyBytes(data).buffer;
-      payload = this.binaryType === "blob" ? new Blob([buffer as ArrayBuffer]) : buffer;
-    }
-    this.dispatchEvent(new WebSocketMessageEvent(payload, originOf(this.url)));
+    this.dispatchEvent(new WebSocketMessageEvent(typeof data === "string" ? data : this.binaryPayload(data), originOf(this.url)));
+  }
+
+  /** A binary message as `binaryType` asks: an ArrayBuffer (the bytes' own when they span it) or a Blob. */
+  private binaryPayload(data: Uint8Array): ArrayBuffer | Blob {
+    const buffer = (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data.buffer : copyBytes(data).buffer) as ArrayBuffer;
+    return this.binaryType === "blob" ? new Blob([buffer]) : buffer;
   }
 
   onPing(): void {}

@@ -19,6 +19,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import WebSocket from "ws";
 import { ROOT, signalProcess as kill, until } from "./harness.ts";
 import { request } from "./http-client.ts";
 
@@ -129,6 +130,23 @@ async function expectTwoWorkersServing(url: string, name: string, stderr: () => 
   expect(stderr().match(/Booting worker with pid: \d+/g)).toHaveLength(2);
 }
 
+/** Open a WebSocket to `url` (with the `ws` client), send `text`, resolve with the first message back; bounded by 10 s. */
+function echoOnce(url: string, text: string): Promise<string> {
+  const socket = new WebSocket(url);
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no WebSocket echo from ${url} within 10 s`)), 10_000);
+    socket.once("open", () => socket.send(text));
+    socket.once("message", (data) => {
+      clearTimeout(timer);
+      resolve(String(data));
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  }).finally(() => socket.terminate());
+}
+
 /** True while `pid` runs (a zombie waiting for its reaper counts as gone). */
 function running(pid: number): boolean {
   try {
@@ -143,7 +161,7 @@ const npx = (...args: string[]): [string, string[]] => ["npx", ["--offline", "--
 
 describe("npm package", () => {
   test("the tarball ships the entry points and sources, no tests, no runtime dependencies", async () => {
-    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "dist/api-node.js", "dist/api-deno.js", "dist/api-bun.js", "dist/types/runtimes/node/api.d.ts", "dist/types/core/command/api.d.ts", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/command/main.ts", "adapters/detect.ts", "package.json"]) {
+    for (const file of ["bin/tricorn.js", "dist/node.js", "dist/deno.js", "dist/bun.js", "dist/api-node.js", "dist/api-deno.js", "dist/api-bun.js", "dist/ws.js", "dist/types/runtimes/node/api.d.ts", "dist/types/adapters/websocket.d.ts", "dist/types/core/command/api.d.ts", "runtimes/node/main.ts", "runtimes/deno/main.ts", "runtimes/bun/main.ts", "core/command/main.ts", "adapters/detect.ts", "package.json"]) {
       expect(tarballFiles).toContain(file);
     }
     expect(tarballFiles.filter((file) => /^(test|bench|scripts)\/|\.test\.ts$|node_modules/.test(file))).toEqual([]);
@@ -215,18 +233,36 @@ describe("npm package", () => {
       path.join(dir, "good.ts"),
       [
         'import { defineConfig, serve, type TricornConfig, type TricornServer } from "tricorn";',
+        'import { upgradeWebSocket, type BunServerWebSocket, type BunWebSocketHandlers, type ServerSocket, type UpgradeWebSocketResult } from "tricorn/ws";',
         'export const config: TricornConfig = defineConfig({ workers: "auto", bind: ["127.0.0.1:0", "unix:/tmp/a.sock"], graceful_timeout: 5, engine: "native",',
         "  when_ready(arbiter) { console.log(arbiter.numWorkers.toFixed(0), arbiter.workers().map((worker) => worker.pid)); } });",
         'const server: TricornServer = await serve({ app: { fetch: (request: Request) => new Response(request.url) }, bind: "127.0.0.1:0" });',
         "const drained: boolean = await server.stop();",
         'await serve({ app: "app.js:handler", keepalive: 5, accesslog: "-" });',
         "console.log(server.url, server.urls.length, drained);",
+        'const echo = { fetch(request: Request): Response {',
+        '  const { socket, response }: UpgradeWebSocketResult = upgradeWebSocket(request, { protocol: "chat", idleTimeout: 30, compression: false });',
+        "  const open: ServerSocket = socket;",
+        "  open.onmessage = (event) => open.send(event.data);",
+        '  open.onclose = (event) => console.log(event.code, event.reason);',
+        "  return response;",
+        "} };",
+        "const bunStyle: BunWebSocketHandlers = { message(ws: BunServerWebSocket, message) { ws.send(message); } };",
+        "console.log(echo, bunStyle);",
         "",
       ].join("\n"),
     );
     fs.writeFileSync(
       path.join(dir, "bad.ts"),
-      ['import { defineConfig, serve } from "tricorn";', "defineConfig({ workers: true });", 'defineConfig({ engine: "turbo" });', 'await serve({ bind: "127.0.0.1:0" });', ""].join("\n"),
+      [
+        'import { defineConfig, serve } from "tricorn";',
+        'import { upgradeWebSocket } from "tricorn/ws";',
+        "defineConfig({ workers: true });",
+        'defineConfig({ engine: "turbo" });',
+        'await serve({ bind: "127.0.0.1:0" });',
+        'upgradeWebSocket(new Request("http://localhost/"), { protocol: 7 });',
+        "",
+      ].join("\n"),
     );
     const tsc = path.join(BIN, "tsc");
     await run(tsc, ["-p", dir], { cwd: dir, timeout: COMMAND_TIMEOUT_MS });
@@ -235,7 +271,9 @@ describe("npm package", () => {
       (error: { code: number; stdout: string }) => error,
     );
     expect(failed?.code).toBeGreaterThan(0);
-    for (const line of [2, 3, 4]) expect(failed?.stdout).toMatch(new RegExp(`bad\\.ts\\(${line},\\d+\\): error TS`));
+    for (const line of [3, 4, 5, 6]) expect(failed?.stdout).toMatch(new RegExp(`bad\\.ts\\(${line},\\d+\\): error TS`));
+    // …and nowhere else (line 2, the tricorn/ws import, resolves).
+    expect(new Set([...(failed?.stdout ?? "").matchAll(/bad\.ts\((\d+),/g)].map((match) => Number(match[1])))).toEqual(new Set([3, 4, 5, 6]));
   });
 
   test("serve() from the tarball serves and stops on Node, Deno and Bun; the process then exits by itself", async () => {
@@ -257,6 +295,43 @@ describe("npm package", () => {
       ] as const) {
         const { stdout } = await run(command, [...args], { cwd: project, env: { ...npmEnv(), DENO_DIR: denoDir }, timeout: 30_000 });
         expect(stdout).toBe(`${runtime} /api true true\n`);
+      }
+    } finally {
+      fs.rmSync(denoDir, { recursive: true, force: true });
+    }
+  });
+
+  test("tricorn/ws from the tarball: a WebSocket echo app importing it serves on Node, Deno and Bun", async () => {
+    fs.writeFileSync(
+      path.join(project, "ws-echo.mjs"),
+      [
+        'import { upgradeWebSocket } from "tricorn/ws";',
+        'const runtime = globalThis.Deno ? "deno" : globalThis.Bun ? "bun" : "node";',
+        "export default {",
+        "  fetch(request) {",
+        '    if (request.headers.get("upgrade") !== "websocket") return new Response(runtime);',
+        "    const { socket, response } = upgradeWebSocket(request);",
+        "    socket.onmessage = (event) => socket.send(`${runtime}: ${event.data}`);",
+        "    return response;",
+        "  },",
+        "};",
+        "",
+      ].join("\n"),
+    );
+    const denoDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-denodir-"));
+    const bin = path.join("node_modules", ".bin", "tricorn");
+    const bind = ["-b", "127.0.0.1:0", "ws-echo.mjs"];
+    try {
+      for (const [runtime, command, args] of [
+        ["node", process.execPath, [bin, ...bind]],
+        ["deno", path.join(BIN, "deno"), ["run", "-A", "--cached-only", "node_modules/tricorn/dist/deno.js", ...bind]],
+        ["bun", path.join(BIN, "bun"), [bin, ...bind]],
+      ] as const) {
+        await withServer(command, [...args], async (url, stderr) => {
+          expect(stderr()).toContain(`(${runtime})`);
+          expect(await get(url, "")).toBe(runtime);
+          expect(await echoOnce(url.replace(/^http/, "ws"), "hello")).toBe(`${runtime}: hello`);
+        }, { DENO_DIR: denoDir });
       }
     } finally {
       fs.rmSync(denoDir, { recursive: true, force: true });
