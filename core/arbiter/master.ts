@@ -178,7 +178,7 @@ export async function runMaster(
   const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
   const registry = new MasterRegistry();
   const arbiter = new Arbiter({
-    processes: layer.createProcessManager(probed.binds, credentials ?? undefined),
+    processes: await layer.createProcessManager(probed.binds, credentials ?? undefined),
     timers: rt.timers,
     logger: log,
     config: arbiterConfig(settings, hooks),

@@ -167,9 +167,10 @@ export interface ProcessLayer {
   /**
    * The master's process manager (called once, in the master). With
    * `credentials` every worker is started as that user and group
-   * (`--user`/`--group`), supplementary groups dropped.
+   * (`--user`/`--group`), supplementary groups dropped. May resolve later
+   * (Deno first reads the master's permission flags, bounded).
    */
-  createProcessManager(binds: readonly BindAddress[], credentials?: WorkerCredentials): ProcessManager;
+  createProcessManager(binds: readonly BindAddress[], credentials?: WorkerCredentials): ProcessManager | Promise<ProcessManager>;
   /** The worker's host (called once, in a worker; `id` from TRICORN_WORKER_ID). */
   createWorkerHost(id: number): WorkerHost | Promise<WorkerHost>;
 }

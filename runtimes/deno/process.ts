@@ -1,5 +1,5 @@
 /**
- * Deno process layer: workers are `deno run -A <main> <args>` children
+ * Deno process layer: workers are `deno run <the master's permission flags> <main> <args>` children
  * started with `Deno.Command`; each binds its ports itself with
  * `reusePort` (Linux). IPC is newline-delimited JSON over one Unix socket
  * per master, abstract on Linux (a worker connects, says hello with its id,
@@ -11,6 +11,7 @@ import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/a
 import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
 import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerCredentials, WorkerHost, WorkerSignal } from "../../core/arbiter/process.ts";
 import type { BindAddress } from "../../core/net/bind.ts";
+import { inheritedPermissions, queriedPermissionFlags, type InheritedPermissions } from "./permissions.ts";
 
 /** Environment variable giving a worker the name of the master's IPC socket (`@name`: abstract namespace). */
 export const IPC_ENV = "TRICORN_IPC";
@@ -156,30 +157,12 @@ export interface DenoProcessOptions {
   script?: string;
   /** Arguments after the script (default: `Deno.args`). */
   args?: readonly string[];
-  /** Deno flags placed before the script (default: {@link inheritedPermissionFlags} and `--unstable-net`, as reusePort is unstable in Deno 2). */
+  /** Deno flags placed before the script (default: the master's permissions, runtimes/deno/permissions.ts, and `--unstable-net`, as reusePort is unstable in Deno 2). */
   denoFlags?: readonly string[];
   /** Run the workers as this user and group. */
   credentials?: WorkerCredentials;
-}
-
-/** Permissions a worker may inherit, as `--allow-NAME` flags. */
-const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
-
-/**
- * The master's own permissions as flags for its workers, so they get no
- * more than it has: `-A` when it has all, else `--allow-NAME` for each one
- * granted without a scope. Scoped grants (`--allow-write=/run/x`) cannot be
- * read back and are not passed on (docs/deploy.md, "Deno permissions").
- */
-export function inheritedPermissionFlags(): string[] {
-  const granted = PERMISSIONS.filter((name) => {
-    try {
-      return Deno.permissions.querySync({ name } as Deno.PermissionDescriptor).state === "granted";
-    } catch {
-      return false;
-    }
-  });
-  return granted.length === PERMISSIONS.length ? ["-A"] : granted.map((name) => `--allow-${name}`);
+  /** The master's permissions for the workers ({@link inheritedPermissions}; default: the ones granted without a scope). */
+  permissions?: InheritedPermissions;
 }
 
 /** How workers can share ports here (SO_REUSEPORT, Linux only). */
@@ -191,7 +174,8 @@ export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing
 export function createProcessManager(options: DenoProcessOptions = {}): ProcessManager {
   const script = options.script ?? Deno.mainModule;
   const args = options.args ?? Deno.args;
-  const flags = options.denoFlags ?? [...inheritedPermissionFlags(), "--unstable-net"];
+  const inherited = options.denoFlags === undefined ? (options.permissions ?? { flags: queriedPermissionFlags(), warning: null }) : null;
+  const flags = options.denoFlags ?? [...inherited!.flags, "--unstable-net"];
   const sharing = listenSharing(options.binds);
   const token = crypto.randomUUID();
   const byId = new Map<number, DenoWorker>();
@@ -280,7 +264,7 @@ export function createProcessManager(options: DenoProcessOptions = {}): ProcessM
         ipc = null;
       }
     },
-    warnings: () => reusePortWarnings(sharing, (path) => Deno.readTextFileSync(path)),
+    warnings: () => [...(inherited?.warning ? [inherited.warning] : []), ...reusePortWarnings(sharing, (path) => Deno.readTextFileSync(path))],
     keepAlive() {
       const handle = setInterval(() => {}, 1 << 30);
       return () => clearInterval(handle);
@@ -358,6 +342,6 @@ export async function createWorkerHost(id: number): Promise<WorkerHost> {
 /** Deno's process layer for core/arbiter/master.ts. */
 export const processLayer: ProcessLayer = {
   sharing: listenSharing,
-  createProcessManager: (binds, credentials) => createProcessManager({ binds, credentials }),
+  createProcessManager: async (binds, credentials) => createProcessManager({ binds, credentials, permissions: await inheritedPermissions() }),
   createWorkerHost,
 };

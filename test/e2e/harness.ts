@@ -51,12 +51,12 @@ export function ensureBuilt(): Promise<void> {
 }
 
 /** Executable and arguments that run tricorn with `args` on `runtime`. */
-export function tricornCommand(runtime: RuntimeName, args: readonly string[], denoFlags: readonly string[] = ["-A"]): [string, string[]] {
+export function tricornCommand(runtime: RuntimeName, args: readonly string[], denoFlags: readonly string[] = ["-A"], denoScript?: string): [string, string[]] {
   switch (runtime) {
     case "node":
       return [process.execPath, [path.join(ROOT, "dist", "node.js"), ...args]];
     case "deno":
-      return [path.join(ROOT, "node_modules", ".bin", "deno"), ["run", ...denoFlags, path.join(ROOT, "runtimes", "deno", "main.ts"), ...args]];
+      return [path.join(ROOT, "node_modules", ".bin", "deno"), ["run", ...denoFlags, denoScript ?? path.join(ROOT, "runtimes", "deno", "main.ts"), ...args]];
     case "bun":
       return [path.join(ROOT, "node_modules", ".bin", "bun"), [path.join(ROOT, "runtimes", "bun", "main.ts"), ...args]];
   }
@@ -125,8 +125,9 @@ function spawnTricorn(
   detached = false,
   launcher: readonly string[] = [],
   denoFlags?: readonly string[],
+  denoScript?: string,
 ): Spawned {
-  const [runtimeCommand, runtimeArgs] = tricornCommand(runtime, args, denoFlags);
+  const [runtimeCommand, runtimeArgs] = tricornCommand(runtime, args, denoFlags, denoScript);
   const [command, ...argv] = [...launcher, runtimeCommand, ...runtimeArgs];
   const child = spawn(command!, argv, {
     cwd,
@@ -200,6 +201,8 @@ export interface StartOptions {
   launcher?: string[];
   /** Deno only: the permission flags instead of `-A`. */
   denoFlags?: string[];
+  /** Deno only: the entry script instead of runtimes/deno/main.ts (relative to `cwd`, e.g. an installed dist/deno.js). */
+  denoScript?: string;
 }
 
 /** A running tricorn server. */
@@ -246,7 +249,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (runtime === "node") await ensureBuilt();
   const args = [...(options.args ?? [])];
   if (!hasBind(args) && !options.env?.TRICORN_BIND) args.unshift("-b", "127.0.0.1:0");
-  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT, options.detached, options.launcher, options.denoFlags);
+  const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT, options.detached, options.launcher, options.denoFlags, options.denoScript);
   let match: RegExpExecArray;
   try {
     match = await spawned.waitForStderr(/Listening at: (\S+) \(pid (\d+)\)/, options.timeoutMs ?? START_TIMEOUT_MS);
