@@ -159,7 +159,7 @@ export const SETTINGS = {
     env: ["TRICORN_WORKER_CONNECTIONS"],
     default: 1000,
     min: 1,
-    doc: "Maximum simultaneous client connections per worker.",
+    doc: "Maximum simultaneous client connections per worker. At the cap the worker stops accepting until one closes: new connections wait in the listen queue or go to a worker with room; none is reset (docs/operations.md).",
     section: WORKER,
   }),
   websocket_max_message: int({

@@ -67,6 +67,17 @@ export interface Listener {
   readonly url: string;
   /** Stop accepting; already accepted connections are untouched. */
   close(): Promise<void>;
+  /**
+   * Stop taking connections off the kernel's accept queue, with the socket
+   * left open (closing it would reset what is queued): new connections wait
+   * in the backlog, or are taken by a sibling process that shares the socket.
+   * An accept already under way may still deliver one connection. Where the
+   * runtime cannot stop accepting (Bun) this does nothing and connections keep
+   * arriving (core holds them unread). Idempotent; nothing after close.
+   */
+  pauseAccepting(): void;
+  /** Take connections again after {@link pauseAccepting}. Idempotent; nothing after close. */
+  resumeAccepting(): void;
 }
 
 /* Shared by the runtime socket wrappers. */

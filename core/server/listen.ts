@@ -1,17 +1,16 @@
 /**
  * Binding the listeners of one serving process: every `--bind` address with
  * the TLS files read and checked, failures as one {@link StartupError}
- * line, and the `worker_connections` cap on accepted connections. Used by
- * workers to serve and by the master to test-bind before forking.
+ * line. Used by workers to serve (through the `worker_connections` gate,
+ * core/server/accept-gate.ts) and by the master to test-bind before forking.
  */
 import { describeBindFailure, formatBind } from "../net/bind.ts";
 import { errorMessage } from "../log/logger.ts";
 import type { Platform } from "../runtime/platform.ts";
 import type { ListenFn } from "../net/listen-types.ts";
-import type { ServerCore } from "./server.ts";
 import type { Settings } from "../config/settings.ts";
 import type { BindAddress } from "../net/bind.ts";
-import type { ConnectionAcceptor, Listener, SocketHandlers } from "../runtime/socket.ts";
+import type { ConnectionAcceptor, Listener } from "../runtime/socket.ts";
 import type { Logger } from "../log/logger.ts";
 import { TlsConfigError, describeTlsError, loadTlsOptions, type TlsOptions } from "../net/tls.ts";
 import { EXIT_FAILURE, EXIT_USAGE, StartupError } from "../config/errors.ts";
@@ -33,28 +32,6 @@ export function loadTls(rt: ListenRuntime, settings: Settings): TlsOptions | und
     if (error instanceof TlsConfigError) throw new StartupError(error.message, error.usage ? EXIT_USAGE : EXIT_FAILURE);
     throw error;
   }
-}
-
-/** Handlers for a connection refused over `worker_connections`: it is already destroyed. */
-const REFUSED: SocketHandlers = { data() {}, drain() {}, end() {}, close() {} };
-
-/**
- * `server.accept`, capped at `worker_connections` open connections: beyond
- * that, new connections are closed at once (the client may retry on
- * another worker) instead of letting one process take on unbounded work.
- */
-export function limitConnections(server: ServerCore, max: number, logger: Logger): ConnectionAcceptor {
-  let warned = false;
-  return (socket) => {
-    if (server.connections < max) {
-      warned = false;
-      return server.accept(socket);
-    }
-    if (!warned) logger.warning(`worker_connections (${max}) reached; closing new connections until some finish`);
-    warned = true;
-    socket.destroy();
-    return REFUSED;
-  };
 }
 
 /**
@@ -79,10 +56,19 @@ export async function listenAll(rt: ListenRuntime, settings: Settings, accept: C
       await Promise.allSettled(listeners.map((listener) => listener.close()));
       throw bindFailure(settings, bind, tls, error);
     }
-    // Runtimes name what they bound; the scheme is core's business.
-    listeners.push(tls === undefined ? listener : { url: listener.url.replace(/^http:/, "https:"), close: () => listener.close() });
+    listeners.push(tls === undefined ? listener : httpsNamed(listener));
   }
   return listeners;
+}
+
+/** `listener` with its URL's scheme `https` (runtimes name what they bound; the scheme is core's business). */
+function httpsNamed(listener: Listener): Listener {
+  return {
+    url: listener.url.replace(/^http:/, "https:"),
+    close: () => listener.close(),
+    pauseAccepting: () => listener.pauseAccepting(),
+    resumeAccepting: () => listener.resumeAccepting(),
+  };
 }
 
 /** The one-line {@link StartupError} (exit 1) for a bind that failed with `error`. */

@@ -118,6 +118,8 @@ export class ServerCore implements ConnectionServer<Connection> {
   readonly accessLog: AccessLogger | null;
   /** Request counters (metrics, `tricorn ctl stats`). */
   readonly stats: ServerStats;
+  /** Called after a connection's socket is gone (the `worker_connections` gate, core/server/accept-gate.ts). */
+  onConnectionClosed: (() => void) | null = null;
 
   private readonly live = new Set<Connection>();
   private served = 0;
@@ -216,6 +218,7 @@ export class ServerCore implements ConnectionServer<Connection> {
       this.drainWaiters = [];
       for (const resolve of waiters) resolve();
     }
+    if (this.onConnectionClosed !== null) this.onConnectionClosed();
   }
 
   private acceptSocket(socket: Socket): SocketHandlers {

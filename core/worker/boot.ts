@@ -9,7 +9,8 @@ import type { ServerOptions } from "../server/server.ts";
 import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RequestHandler } from "../server/types.ts";
-import { limitConnections, listenAll } from "../server/listen.ts";
+import { listenAll } from "../server/listen.ts";
+import { ConnectionGate } from "../server/accept-gate.ts";
 import { bootNative } from "./engine.ts";
 import { loadHandler } from "./load-app.ts";
 import { websocketConfigFrom } from "../../adapters/ws/config.ts";
@@ -84,12 +85,16 @@ export async function serveHandler(
     // Two clock reads per request cost ~1 µs each on machines without a vDSO clock: only for metrics.
     timeRequests: settings.metrics_bind !== null,
   });
-  const listeners = await listenAll(rt, settings, limitConnections(server, settings.worker_connections, logger), logger);
+  // At worker_connections the listeners pause (connections wait in the backlog or go to a sibling).
+  const gate = new ConnectionGate(server, settings.worker_connections, settings.backlog, logger);
+  const listeners = await listenAll(rt, settings, gate.accept, logger);
+  for (const listener of listeners) gate.watch(listener);
   let shuttingDown: Promise<void> | null = null;
   const shutdown = () =>
     (shuttingDown ??= (async () => {
       await Promise.allSettled(listeners.map((listener) => listener.close()));
       server.closeIdle();
+      gate.release(); // connections parked at the cap get their one response too
       await server.drain();
       server.stopTimers();
     })());

@@ -244,5 +244,9 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
       listener.stop(false);
       if (bind.kind === "unix") unixProbe.remove(bind.path);
     },
+    // Bun.listen cannot stop accepting without closing the socket (which would reset its
+    // queue): every connection keeps arriving, and core holds the ones over the cap unread.
+    pauseAccepting() {},
+    resumeAccepting() {},
   };
 };

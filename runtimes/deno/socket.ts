@@ -258,20 +258,34 @@ const unixProbe = {
   },
 };
 
-/** Accept connections until the listener is closed. */
+/** Whether an accept loop runs: closed for good, or paused until `resumed` settles. */
+interface AcceptState {
+  closed: boolean;
+  resumed: PromiseWithResolvers<void> | null;
+}
+
+/**
+ * Accept connections until the listener is closed. While paused no accept is
+ * issued, so connections stay in the kernel's queue (the one already pending
+ * still completes).
+ */
 async function acceptLoop(
   listener: Deno.Listener,
   acceptor: ConnectionAcceptor,
   encrypted: boolean,
-  isClosed: () => boolean,
+  state: AcceptState,
   onError?: (error: unknown) => void,
 ) {
-  while (!isClosed()) {
+  while (!state.closed) {
+    if (state.resumed !== null) {
+      await state.resumed.promise;
+      continue;
+    }
     let conn: Deno.Conn;
     try {
       conn = await listener.accept();
     } catch (error) {
-      if (isClosed() || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) return;
+      if (state.closed || error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) return;
       onError?.(error); // e.g. EMFILE: back off briefly instead of spinning
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
@@ -311,16 +325,26 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
     if (options.reusePort) tcpOptions.reusePort = true;
     listener = tls === undefined ? Deno.listen(tcpOptions) : Deno.listenTls({ ...tcpOptions, cert: tls.cert, key: tls.key });
   }
-  let closed = false;
-  void acceptLoop(listener, acceptor, tls !== undefined, () => closed, options.onError);
+  const state: AcceptState = { closed: false, resumed: null };
+  void acceptLoop(listener, acceptor, tls !== undefined, state, options.onError);
   const port = bind.kind === "tcp" ? (listener.addr as Deno.NetAddr).port : undefined;
+  const resume = () => {
+    state.resumed?.resolve();
+    state.resumed = null;
+  };
   return {
     url: listenerUrl(bind, port),
     async close() {
-      if (closed) return;
-      closed = true;
+      if (state.closed) return;
+      state.closed = true;
+      resume();
       listener.close();
       if (bind.kind === "unix") unixProbe.remove(bind.path);
     },
+    // Not accepting keeps the socket and its queue (closing a SO_REUSEPORT socket would reset its queue).
+    pauseAccepting() {
+      if (!state.closed) state.resumed ??= Promise.withResolvers<void>();
+    },
+    resumeAccepting: resume,
   };
 };

@@ -206,6 +206,48 @@ function onSecureOptional(this: tls.TLSSocket): void {
   if (Object.keys(this.getPeerCertificate()).length > 0 && !clientVerified(this)) this.destroy();
 }
 
+/** libuv's listening handle of a net.Server, as far as pausing it goes (see {@link acceptSwitch}). */
+interface ListeningHandle {
+  readStart?(): number;
+  readStop?(): number;
+}
+
+/**
+ * Pause and resume accepting on a listening node:net server, its socket left
+ * open. Node has no public call for this. libuv watches a listening socket
+ * with the I/O watcher a stream reads with, and `uv_read_stop` stops that
+ * watcher while the accept callback stays: so `readStart()` + `readStop()` on
+ * the listening handle stop accepting and `readStart()` starts again. libuv
+ * allows this on a handle it opened from a descriptor — a cluster worker's
+ * shared listening socket (the default scheduling), fd:// binds. Elsewhere
+ * `readStart` fails (a socket this process bound itself) or is missing (the
+ * round-robin cluster master accepts for the worker): accepting goes on, and
+ * core holds what arrives over the cap unread.
+ */
+function acceptSwitch(server: net.Server): { pause(): void; resume(): void } {
+  const handle = () => (server as unknown as { _handle?: ListeningHandle | null })._handle;
+  /** libuv's "reading" flag is set (readStart succeeded, no readStop since). */
+  let reading = false;
+  let paused = false;
+  return {
+    pause() {
+      const h = handle();
+      if (paused || typeof h?.readStart !== "function" || typeof h.readStop !== "function") return;
+      if (!reading && h.readStart() !== 0) return;
+      reading = true;
+      if (h.readStop() !== 0) return;
+      reading = false;
+      paused = true;
+    },
+    resume() {
+      const h = handle();
+      if (!paused || typeof h?.readStart !== "function") return;
+      paused = false;
+      reading = h.readStart() === 0;
+    },
+  };
+}
+
 /** Bind `bind` with node:net (node:tls with `options.tls`) and serve every connection through `acceptor`. */
 export const listen: ListenFn = async (bind, acceptor, options) => {
   if (bind.kind === "unix") await clearStaleUnixSocket(bind.path, unixProbe);
@@ -229,12 +271,19 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
     bind.kind === "fd" && address && typeof address === "object"
       ? listenerUrl({ kind: "tcp", host: address.address, port: address.port })
       : listenerUrl(bind, address && typeof address === "object" ? address.port : undefined);
+  const accepting = acceptSwitch(server);
   return {
     url,
     // server.close() releases the listening handle at once; its callback would
     // wait for every accepted connection, which a Listener leaves alone.
     close: async () => {
       if (server.listening) server.close();
+    },
+    pauseAccepting: () => {
+      if (server.listening) accepting.pause();
+    },
+    resumeAccepting: () => {
+      if (server.listening) accepting.resume();
     },
   };
 };

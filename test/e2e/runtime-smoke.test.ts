@@ -155,23 +155,28 @@ describe.each(TESTED_RUNTIMES)("tricorn on %s", (runtime) => {
     for (const port of ports) expect((await request({ port }, "/")).status).toBe(200);
   });
 
-  test("--worker-connections caps open connections", async () => {
+  test("--worker-connections caps open connections: the next one waits (not reset) until a slot frees", async () => {
     const server = await serve(runtime, HELLO, ["--worker-connections", "1"]);
     const first = net.connect(server.port, "127.0.0.1");
     await new Promise((resolve) => first.once("connect", resolve));
     first.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"); // answered, then idle in keep-alive
     await new Promise((resolve) => first.once("data", resolve));
-    const refused = await new Promise<string>((resolve) => {
-      const second = net.connect(server.port, "127.0.0.1");
-      let got = "";
-      second.on("data", (d) => void (got += d));
-      second.on("error", () => {});
-      second.once("connect", () => second.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-      second.once("close", () => resolve(got));
-    });
-    expect(refused).toBe("");
-    first.destroy();
-    await until(async () => (await request(server, "/").catch(() => null))?.status === 200, "a free slot", 10_000);
+    const second = net.connect(server.port, "127.0.0.1");
+    let got = "";
+    let gone = "";
+    second.on("data", (d) => void (got += d));
+    second.on("error", (error: NodeJS.ErrnoException) => void (gone ||= error.code ?? "error"));
+    second.on("close", () => void (gone ||= "closed"));
+    second.once("connect", () => second.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect([got, gone]).toEqual(["", ""]);
+      first.destroy();
+      await until(() => got.startsWith("HTTP/1.1 200"), () => `the waiting connection to be served (got ${JSON.stringify(got)}, ${gone})`, 10_000);
+    } finally {
+      first.destroy();
+      second.destroy();
+    }
     // The worker's log is buffered (flushed at the end of its tick): poll for the line, bounded.
     await until(() => server.stderr().includes("worker_connections (1) reached"), "the worker_connections log line", 10_000);
   });

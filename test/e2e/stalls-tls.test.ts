@@ -84,16 +84,14 @@ describe.each(TESTED_RUNTIMES)("TLS handshake stalls [%s]", (runtime) => {
     try {
       await held[0].write(PARTIAL_CLIENT_HELLO);
       await sleep(300); // both accepted by the worker
-      const third = await httpsStatusLine(server.port, SLACK_MS);
-      expect(third, `a third connection was served while two handshakes held both slots\n${server.stderr()}`).toMatch(/^(closed|error )/);
+      // A third connection waits (its handshake is not taken up) instead of being reset.
+      const third = httpsStatusLine(server.port, 15_000);
+      const early = await Promise.race([third, sleep(1_500).then(() => "waiting")]);
+      expect(early, `a third connection was answered or dropped while two handshakes held both slots\n${server.stderr()}`).toBe("waiting");
       expect(held.map((c) => c.closed)).toEqual([false, false]);
       for (const c of held) c.destroy();
-      // Slots free again: served (allow the server a moment to see the closes).
-      let status = "";
-      for (let i = 0; i < 20 && !status.startsWith("HTTP/1.1 200"); i++) {
-        await sleep(100);
-        status = await httpsStatusLine(server.port, SLACK_MS);
-      }
+      // Slots free again: the waiting connection is served.
+      const status = await third;
       expect(status).toBe("HTTP/1.1 200 OK");
     } finally {
       for (const c of held) c.destroy();

@@ -151,7 +151,7 @@ describe("control connection", () => {
     await startControlServer("/run/x.ctl", { arbiter, registry }, {
       listen: async (_bind, acceptor) => {
         accept = acceptor;
-        return { url: "unix:/run/x.ctl", close: async () => {} };
+        return { url: "unix:/run/x.ctl", close: async () => {}, pauseAccepting() {}, resumeAccepting() {} };
       },
       chmod: (path, mode) => modes.push([path, mode]),
       timers,
