@@ -17,7 +17,9 @@ import type { RequestHandler } from "../core/server/types.ts";
 import { fetchHandler, type FetchApp } from "./fetch.ts";
 import type { WebSocketConfig } from "./ws/config.ts";
 import { gatewayHandler, type GatewayApp, type GatewayOptions } from "./gateway.ts";
-import { frameworkShape, nodeAppHandler, parameterNames, twoParameterKind, type NodeStreamClasses } from "./node/index.ts";
+import {
+  frameworkShape, nodeAppHandler, parameterNames, takeoverLimitsFrom, twoParameterKind, type NodeStreamClasses,
+} from "./node/index.ts";
 import { serveFieldWarnings } from "./serve-fields.ts";
 
 /** The app interfaces tricorn serves. */
@@ -30,7 +32,7 @@ const CHOICES = "--interface fetch, gateway or node";
 export interface HandlerOptions extends GatewayOptions {
   /** The runtime's EventEmitter and Readable (node apps only; see adapters/node/streams.ts). */
   nodeStreams?: NodeStreamClasses;
-  /** WebSocket limits and compression (fetch apps). */
+  /** WebSocket limits and compression (fetch apps); its ping timings also bound node apps' `'upgrade'` connections. */
   websocket?: WebSocketConfig;
 }
 
@@ -154,6 +156,10 @@ export async function buildHandler(
   if (kind !== "node") return { handler: createHandler(app, kind, options, exportName), description: kind };
   const streams = options.nodeStreams;
   if (streams === undefined) throw new Error(`export ${exportName} is a node app, but this runtime offers no node:stream classes`);
-  const node = await nodeAppHandler(app, { streams, logger: options.logger ?? consoleLogger });
+  const node = await nodeAppHandler(app, {
+    streams,
+    logger: options.logger ?? consoleLogger,
+    takeoverLimits: options.websocket === undefined ? undefined : takeoverLimitsFrom(options.websocket),
+  });
   return { handler: node.handler, description: `node (${SHAPE_NAMES[node.shape]})` };
 }

@@ -15,7 +15,8 @@ import { FakeSocket } from "../test/unit/fake-socket.ts";
 import type { Timers } from "../core/runtime/timers.ts";
 import { buildHandler, createHandler } from "../adapters/detect.ts";
 import { EventEmitter } from "node:events";
-import { Readable } from "node:stream";
+import { Buffer } from "node:buffer";
+import { Duplex, Readable } from "node:stream";
 import { LightResponse } from "../adapters/light-response.ts";
 import { join } from "node:path";
 import { cwd } from "node:process";
@@ -88,7 +89,7 @@ async function run(handler: RequestHandler, path: string, count: number): Promis
 
 /** A node-interface handler, with this runtime's stream classes. */
 async function nodeApp(value: unknown): Promise<RequestHandler> {
-  return (await buildHandler(value, "node", { logger, nodeStreams: { EventEmitter, Readable } })).handler;
+  return (await buildHandler(value, "node", { logger, nodeStreams: { EventEmitter, Readable, Duplex, Buffer } })).handler;
 }
 
 const APPS: Record<string, { handler: () => RequestHandler | Promise<RequestHandler>; path: string }> = {

@@ -6,11 +6,12 @@
  * - a Fastify instance (`routing`, `ready`, `server`): its router after
  *   `await ready()`
  * - an `http.Server`/`https.Server` created but not listening: its
- *   `'request'` listeners (and `'upgrade'` ones, see docs/node-apps.md)
+ *   `'request'` listeners (and its `'upgrade'` ones, adapters/node/upgrade.ts)
  * - a bare `(req, res)` function (see {@link parameterNames} for how it is
  *   told apart from a gateway app).
  */
 import type { NodeListener } from "./handler.ts";
+import type { UpgradeTarget } from "./upgrade.ts";
 
 /** The Node-style app shapes tricorn recognises. */
 export type NodeAppShape = "express" | "koa" | "fastify" | "http.Server" | "listener";
@@ -91,12 +92,16 @@ export function twoParameterKind(fn: (...args: never[]) => unknown): "node" | "g
   return null;
 }
 
-/** What serving a Node-style app needs: its request listener and its upgrade listeners. */
+/** What serving a Node-style app needs: its request listener and where `'upgrade'` goes. */
 export interface NodeAppListeners {
   readonly shape: NodeAppShape;
   readonly request: NodeListener;
-  /** `'upgrade'` listeners of an exported http.Server (empty otherwise). */
-  readonly upgrade: readonly ((...args: unknown[]) => unknown)[];
+  /**
+   * The exported http.Server (a Fastify instance's `server`): upgrade
+   * requests go to its `'upgrade'` listeners while it has any; null for
+   * apps without a server (Express, Koa, functions).
+   */
+  readonly upgradeTarget: UpgradeTarget | null;
 }
 
 /** Calls every listener in order, like `server.emit('request', req, res)`. */
@@ -116,27 +121,24 @@ export async function nodeListeners(app: unknown): Promise<NodeAppListeners> {
   const target = app as AnyRecord;
   switch (shape) {
     case "express":
-      return { shape, request: app as NodeListener, upgrade: [] };
+      return { shape, request: app as NodeListener, upgradeTarget: null };
     case "koa":
-      return { shape, request: (target.callback as () => NodeListener).call(app), upgrade: [] };
+      return { shape, request: (target.callback as () => NodeListener).call(app), upgradeTarget: null };
     case "fastify": {
       await (target.ready as () => Promise<unknown>).call(app);
       const routing = target.routing as NodeListener;
-      const server = target.server as AnyRecord;
-      const upgrade = (server.listeners as (e: string) => ((...args: unknown[]) => unknown)[]).call(server, "upgrade");
-      return { shape, request: (req, res) => routing.call(app, req, res), upgrade };
+      return { shape, request: (req, res) => routing.call(app, req, res), upgradeTarget: target.server as UpgradeTarget };
     }
     case "http.Server": {
       if (target.listening) throw new Error("the exported server is already listening; export it without calling listen()");
       const listeners = (target.listeners as (e: string) => NodeListener[]).call(app, "request");
-      const upgrade = (target.listeners as (e: string) => ((...args: unknown[]) => unknown)[]).call(app, "upgrade");
       if (listeners.length === 0) {
         throw new Error("the exported server has no 'request' listener; pass the app to createServer(app)");
       }
-      return { shape, request: allOf(listeners), upgrade };
+      return { shape, request: allOf(listeners), upgradeTarget: app as UpgradeTarget };
     }
     default:
-      if (typeof app === "function") return { shape: "listener", request: app as NodeListener, upgrade: [] };
+      if (typeof app === "function") return { shape: "listener", request: app as NodeListener, upgradeTarget: null };
       throw new Error("expected an Express, Koa or Fastify app, an http.Server or a (req, res) function");
   }
 }

@@ -12,15 +12,21 @@ import { defineRequestClass, type NodeRequest, type NodeRequestClass } from "./r
 import { defineResponseClass, type NodeResponse, type NodeResponseClass } from "./response.ts";
 import { defineSocketClass, type NodeSocketClass } from "./socket.ts";
 import type { NodeStreamClasses } from "./streams.ts";
+import { defaultWebSocketConfig } from "../ws/config.ts";
+import { takeoverLimitsFrom, type TakeoverLimits } from "./takeover.ts";
+import { emitUpgrade, type UpgradeContext, type UpgradeTarget } from "./upgrade.ts";
+import { defineUpgradeSocketClass, type UpgradeSocketClass } from "./upgrade-socket.ts";
 
 /** A node:http `'request'` listener. */
 export type NodeListener = (req: NodeRequest, res: NodeResponse) => unknown;
 
-/** The three per-request classes, built on one runtime's stream classes. */
+/** The per-request classes, built on one runtime's stream classes. */
 export interface NodeClasses {
   readonly Socket: NodeSocketClass;
   readonly Request: NodeRequestClass;
   readonly Response: NodeResponseClass;
+  /** The socket of an `'upgrade'` (a Duplex). */
+  readonly UpgradeSocket: UpgradeSocketClass;
 }
 
 const built = new WeakMap<NodeStreamClasses, NodeClasses>();
@@ -34,6 +40,7 @@ export function nodeClasses(streams: NodeStreamClasses): NodeClasses {
       Socket,
       Request: defineRequestClass(streams.Readable, Socket),
       Response: defineResponseClass(streams.EventEmitter),
+      UpgradeSocket: defineUpgradeSocketClass(streams.Duplex),
     };
     built.set(streams, classes);
   }
@@ -42,10 +49,15 @@ export function nodeClasses(streams: NodeStreamClasses): NodeClasses {
 
 /** Options of {@link nodeHandler}. */
 export interface NodeHandlerOptions {
-  /** The runtime's EventEmitter and Readable. */
+  /** The runtime's EventEmitter, Readable, Duplex and Buffer. */
   streams: NodeStreamClasses;
   logger: Logger;
+  /** Bounds of connections handed to `'upgrade'` listeners (default: from the default WebSocket settings). */
+  takeoverLimits?: TakeoverLimits;
 }
+
+/** The bounds the default `websocket_ping_*` settings give. */
+const DEFAULT_TAKEOVER_LIMITS: TakeoverLimits = takeoverLimitsFrom(defaultWebSocketConfig());
 
 /** A listener failed: 500 if nothing was sent yet, else the connection is aborted. */
 function listenerFailed(logger: Logger, incoming: IncomingRequest, writer: ResponseWriter, error: unknown): void {
@@ -60,11 +72,25 @@ function listenerFailed(logger: Logger, incoming: IncomingRequest, writer: Respo
   writer.send(500, undefined, ["content-type", "text/plain"], "Internal Server Error\n");
 }
 
-/** Wraps a `(req, res)` listener as a {@link RequestHandler} (see the module comment). */
-export function nodeHandler(listener: NodeListener, options: NodeHandlerOptions): RequestHandler {
-  const { Request, Response } = nodeClasses(options.streams);
+/**
+ * Wraps a `(req, res)` listener as a {@link RequestHandler} (see the module
+ * comment). With `upgradeTarget`, upgrade requests go to its `'upgrade'`
+ * listeners while it has any (adapters/node/upgrade.ts).
+ */
+export function nodeHandler(listener: NodeListener, options: NodeHandlerOptions, upgradeTarget: UpgradeTarget | null = null): RequestHandler {
+  const classes = nodeClasses(options.streams);
+  const { Request, Response } = classes;
   const logger = options.logger;
+  const upgrade: UpgradeContext | null = upgradeTarget === null ? null : {
+    target: upgradeTarget,
+    Request,
+    Socket: classes.UpgradeSocket,
+    Buffer: options.streams.Buffer,
+    limits: options.takeoverLimits ?? DEFAULT_TAKEOVER_LIMITS,
+    logger,
+  };
   return (incoming: IncomingRequest, writer: ResponseWriter): void => {
+    if (upgrade !== null && emitUpgrade(upgrade, incoming, writer)) return;
     const req = new Request(incoming, writer);
     const res = new Response(req, writer);
     writer.onClose(() => res.connectionClosed());

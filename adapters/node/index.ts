@@ -11,6 +11,7 @@ import { nodeClasses, nodeHandler, type NodeHandlerOptions } from "./handler.ts"
 export { frameworkShape, parameterNames, twoParameterKind, type NodeAppShape } from "./app-shapes.ts";
 export { nodeClasses, nodeHandler, type NodeHandlerOptions, type NodeListener } from "./handler.ts";
 export type { NodeStreamClasses } from "./streams.ts";
+export { takeoverLimitsFrom, type TakeoverLimits } from "./takeover.ts";
 
 /** A served Node-style app: its shape (for the start-up log) and handler. */
 export interface NodeApp {
@@ -28,5 +29,5 @@ export async function nodeAppHandler(app: unknown, options: NodeHandlerOptions):
     const classes = nodeClasses(options.streams);
     bridgeExpress(app as { request: object; response: object }, classes.Request.prototype, classes.Response.prototype);
   }
-  return { shape: listeners.shape, handler: nodeHandler(listeners.request, options) };
+  return { shape: listeners.shape, handler: nodeHandler(listeners.request, options, listeners.upgradeTarget) };
 }

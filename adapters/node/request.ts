@@ -28,6 +28,8 @@ export interface NodeRequest extends ReadableLike {
   readonly connection: NodeSocket;
   aborted: boolean;
   complete: boolean;
+  /** True on the request an `'upgrade'` listener gets. */
+  upgrade: boolean;
   /** Called when the response is over: the unread rest of the body is dropped (core discards it). */
   dump(): void;
   /** Called when the connection went away before the response ended. */
@@ -60,7 +62,7 @@ export function defineRequestClass(Readable: ReadableClass, Socket: NodeSocketCl
     headers: NodeHeaders;
     aborted = false;
     complete: boolean;
-    readonly upgrade = false;
+    upgrade = false;
     readonly statusCode = null;
     readonly statusMessage = null;
     private readonly incoming: IncomingRequest;

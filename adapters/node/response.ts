@@ -109,6 +109,12 @@ function objectHeaders(headers: Record<string, OutgoingValue | undefined>): Head
   return list;
 }
 
+/** True when the head declares a `Trailer` field. */
+function declaresTrailer(head: HeaderList): boolean {
+  for (let i = 0; i < head.length; i += 2) if (head[i].length === 7 && head[i].toLowerCase() === "trailer") return true;
+  return false;
+}
+
 /** Builds the {@link NodeResponse} class on the runtime's EventEmitter. */
 export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseClass {
   class ServerResponse extends EventEmitter implements NodeResponse {
@@ -128,6 +134,8 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
     private phase = PHASE_OPEN;
     private needDrain = false;
     private detached = false;
+    /** Fields of the last addTrailers() call, sent after a chunked body. */
+    private trailerList: HeaderList | null = null;
 
     constructor(req: NodeRequest, writer: ResponseWriter) {
       super();
@@ -317,13 +325,16 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       const data = chunk === undefined || chunk === null ? null : chunkFor(chunk, enc);
       if (cb !== undefined) this.once("finish", cb);
       if (this.phase === PHASE_OPEN) this._implicitHeader();
-      if (this.phase === PHASE_HEAD) {
+      // As in node:http, a declared `Trailer` header makes even a one-piece body chunked, so trailers can follow.
+      if (this.phase === PHASE_HEAD && (this.trailerList === null || !declaresTrailer(this.head!))) {
         this.phase = PHASE_ENDED;
         this.writer.send(this.statusCode, this.statusMessage, this.head!, data);
       } else {
+        if (this.phase === PHASE_HEAD) this.startStream();
         this.phase = PHASE_ENDED;
         if (data !== null && data.length > 0) void this.writer.write(data);
-        this.writer.end();
+        if (this.trailerList === null) this.writer.end();
+        else this.writer.end(this.trailerList);
       }
       RESOLVED.then(() => this.finish());
       return this;
@@ -357,10 +368,21 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       return this;
     }
 
-    /** Validated like node:http, then dropped: core sends no response trailers yet (docs/node-apps.md). */
+    /**
+     * Trailer fields sent after a chunked body (validated like node:http;
+     * each call replaces the previous set). Dropped when the body is not
+     * chunked, as node:http drops them.
+     */
     addTrailers(headers: unknown): void {
-      if (headers === null || typeof headers !== "object") return;
-      for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers)) checkHeader(name, value);
+      const list: HeaderList = [];
+      if (headers !== null && typeof headers === "object") {
+        for (const [name, value] of Array.isArray(headers) ? headers : Object.entries(headers)) {
+          checkHeader(name, value);
+          if (Array.isArray(value)) for (const item of value) list.push(name, String(item));
+          else list.push(name, String(value));
+        }
+      }
+      this.trailerList = list.length > 0 ? list : null;
     }
 
     /**
@@ -371,11 +393,36 @@ export function defineResponseClass(EventEmitter: EmitterClass): NodeResponseCla
       this.req.read(0);
       if (typeof callback === "function") queueMicrotask(callback);
     }
-    /** Informational responses other than `100 Continue` are not sent by core: accepted and ignored. */
+    /** `102 Processing` (HTTP/1.1 clients only, before the head). */
     writeProcessing(callback?: () => void): void {
-      if (typeof callback === "function") queueMicrotask(callback);
+      this.interim(102, [], callback);
     }
-    writeEarlyHints(_hints: unknown, callback?: () => void): void {
+    /** `103 Early Hints` with `hints.link` (a string or an array) and any other hint fields; nothing without a link. */
+    writeEarlyHints(hints: unknown, callback?: () => void): void {
+      if (hints === null || typeof hints !== "object") {
+        throw codedError(new TypeError('The "hints" argument must be of type object'), "ERR_INVALID_ARG_TYPE");
+      }
+      const record = hints as Record<string, unknown>;
+      const link = record.link;
+      if (link === null || link === undefined) return;
+      const links = Array.isArray(link) ? link : [link];
+      for (const item of links) {
+        if (typeof item !== "string" || !item.startsWith("<")) {
+          throw codedError(new TypeError(`Invalid Link header value ${JSON.stringify(item)}`), "ERR_INVALID_ARG_VALUE");
+        }
+      }
+      if (links.length === 0) return;
+      const fields: HeaderList = ["Link", links.join(", ")];
+      for (const name of Object.keys(record)) {
+        if (name === "link") continue;
+        checkHeader(name, record[name]);
+        fields.push(name, String(record[name]));
+      }
+      this.interim(103, fields, callback);
+    }
+    /** Sends an informational response through core (which skips HTTP/1.0 clients and started responses). */
+    private interim(status: number, fields: HeaderList, callback: (() => void) | undefined): void {
+      if (this.phase === PHASE_OPEN || this.phase === PHASE_HEAD) this.writer.informational?.(status, fields);
       if (typeof callback === "function") queueMicrotask(callback);
     }
 

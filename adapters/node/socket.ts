@@ -9,17 +9,12 @@
  * connection.
  */
 import type { IncomingRequest, ResponseWriter } from "../../core/server/types.ts";
+import { addIgnoredSocketMethods, familyOf, localAddressInfo, peerOf, type IgnoredSocketMethods, type Peer } from "./peer.ts";
 import type { EmitterClass, EmitterLike } from "./streams.ts";
 
 /** The socket-like object of one request (see the module comment). */
-export interface NodeSocket extends EmitterLike {
-  readonly remoteAddress: string | undefined;
-  readonly remotePort: number | undefined;
+export interface NodeSocket extends EmitterLike, Peer, IgnoredSocketMethods {
   readonly remoteFamily: string | undefined;
-  readonly localAddress: string | undefined;
-  readonly localPort: number | undefined;
-  /** True for https (TLS, or a trusted proxy saying so); absent for http, as on a net.Socket. */
-  readonly encrypted: true | undefined;
   readonly destroyed: boolean;
   readonly writable: boolean;
   readonly readable: boolean;
@@ -50,18 +45,16 @@ export function defineSocketClass(EventEmitter: EmitterClass): NodeSocketClass {
     constructor(incoming: IncomingRequest, writer: ResponseWriter) {
       super();
       this.writer = writer;
-      // Unix sockets have no addresses; node:http reports undefined there.
-      this.remoteAddress = incoming.remoteAddress === "" ? undefined : incoming.remoteAddress;
-      this.remotePort = incoming.remoteAddress === "" ? undefined : incoming.remotePort;
-      this.localAddress = incoming.localAddress === "" ? undefined : incoming.localAddress;
-      this.localPort = incoming.localAddress === "" ? undefined : incoming.localPort;
-      this.encrypted = incoming.scheme === "https" ? true : undefined;
+      const peer = peerOf(incoming);
+      this.remoteAddress = peer.remoteAddress;
+      this.remotePort = peer.remotePort;
+      this.localAddress = peer.localAddress;
+      this.localPort = peer.localPort;
+      this.encrypted = peer.encrypted;
     }
 
     get remoteFamily(): string | undefined {
-      const address = this.remoteAddress;
-      if (address === undefined) return undefined;
-      return address.includes(":") ? "IPv6" : "IPv4";
+      return familyOf(this.remoteAddress);
     }
     get writable(): boolean {
       return !this.destroyed && !this.writer.closed;
@@ -73,9 +66,8 @@ export function defineSocketClass(EventEmitter: EmitterClass): NodeSocketClass {
       return false;
     }
 
-    address(): { address: string; port: number; family: string } | Record<string, never> {
-      if (this.localAddress === undefined) return {};
-      return { address: this.localAddress, port: this.localPort!, family: this.localAddress.includes(":") ? "IPv6" : "IPv4" };
+    address(): ReturnType<typeof localAddressInfo> {
+      return localAddressInfo(this);
     }
 
     destroy(error?: unknown): this {
@@ -92,25 +84,15 @@ export function defineSocketClass(EventEmitter: EmitterClass): NodeSocketClass {
       this.emit("close", hadError);
     }
 
-    // Core owns timeouts, Nagle and keep-alive of the connection: these are accepted and ignored.
+    // Core owns the connection's timeouts: accepted and ignored (so are Nagle and keep-alive, peer.ts).
     setTimeout(_ms: number, callback?: () => void): this {
       if (typeof callback === "function") this.once("timeout", callback);
-      return this;
-    }
-    setNoDelay(): this {
-      return this;
-    }
-    setKeepAlive(): this {
-      return this;
-    }
-    ref(): this {
-      return this;
-    }
-    unref(): this {
       return this;
     }
     cork(): void {}
     uncork(): void {}
   }
+  interface RequestSocket extends IgnoredSocketMethods {}
+  addIgnoredSocketMethods(RequestSocket.prototype);
   return RequestSocket;
 }

@@ -1,6 +1,7 @@
 /**
- * The two classes of Node's standard library that Node-style apps are written
- * against: `EventEmitter` (node:events) and `Readable` (node:stream). Node,
+ * The classes of Node's standard library that Node-style apps are written
+ * against: `EventEmitter` (node:events), `Readable` and `Duplex`
+ * (node:stream) and `Buffer` (node:buffer). Node,
  * Deno and Bun all implement them, but importing them is a runtime API, so
  * the adapter does not: each runtime hands its own classes in
  * (`Runtime.nodeStreams`, runtimes/*\/main.ts) and this folder stays
@@ -42,8 +43,34 @@ export interface ReadableLike extends EmitterLike {
 /** Constructor of {@link ReadableLike}. */
 export type ReadableClass = new (options?: { highWaterMark?: number }) => ReadableLike;
 
-/** What a runtime hands the node interface: its own `EventEmitter` and `Readable` classes. */
+/** The subset of node:stream `Duplex` the adapter calls and overrides (the socket of an `'upgrade'`). */
+export interface DuplexLike extends EmitterLike {
+  push(chunk: Uint8Array | null): boolean;
+  destroy(error?: Error): this;
+  end(): this;
+  readonly destroyed: boolean;
+  _read(size: number): void;
+  _write(chunk: Uint8Array, encoding: string, callback: (error?: Error | null) => void): void;
+  _final(callback: (error?: Error | null) => void): void;
+  _destroy(error: Error | null, callback: (error?: Error | null) => void): void;
+}
+
+/** Constructor of {@link DuplexLike}. */
+export type DuplexClass = new (options?: { allowHalfOpen?: boolean }) => DuplexLike;
+
+/** node:buffer's `Buffer`, as far as the adapter uses it (the `head` argument of `'upgrade'`). */
+export interface BufferClass {
+  from(bytes: Uint8Array): Uint8Array;
+  alloc(size: number): Uint8Array;
+}
+
+/**
+ * What a runtime hands the node interface: its own `EventEmitter`,
+ * `Readable` and `Duplex` classes and `Buffer`.
+ */
 export interface NodeStreamClasses {
   readonly EventEmitter: EmitterClass;
   readonly Readable: ReadableClass;
+  readonly Duplex: DuplexClass;
+  readonly Buffer: BufferClass;
 }

@@ -232,7 +232,9 @@ export class ResponseSerializer {
    * Writes `prefix` (a pending head, or null), then `data` framed per `framing`,
    * then — when `last` — the chunked terminator, using as few socket writes as
    * possible (one unless `data` is a large byte array). Empty data adds no chunk.
-   * With FRAMING_NONE the data is dropped. Returns `socket.write`'s last result.
+   * With FRAMING_NONE the data is dropped. A chunked body's `last` write ends
+   * with `lastChunk` when given (trailer fields: core/http/field-sections.ts)
+   * instead of the empty last chunk. Returns `socket.write`'s last result.
    */
   writeBody(
     socket: Socket,
@@ -240,7 +242,12 @@ export class ResponseSerializer {
     data: Uint8Array | string | null,
     framing: number,
     last: boolean,
+    lastChunk: Uint8Array | null = null,
   ): boolean {
+    if (lastChunk !== null && last && framing === FRAMING_CHUNKED) {
+      this.writeBody(socket, prefix, data, framing, false);
+      return socket.write(lastChunk);
+    }
     let bytes: Uint8Array | null = null;
     if (framing !== FRAMING_NONE && data !== null && data.length > 0) {
       bytes = typeof data === "string" ? encoder.encode(data) : data;

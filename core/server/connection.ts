@@ -376,10 +376,11 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /**
    * Switches to another protocol after `ex`'s request (see core/server/upgrade.ts):
-   * writes the 101 `head`, hands every later socket event to the protocol, and
-   * passes on bytes that arrived after the request. Null when it cannot switch.
+   * writes the 101 `head` (nothing for a take-over: null), hands every later
+   * socket event to the protocol, and passes on bytes that arrived after the
+   * request. Null when it cannot switch.
    */
-  upgrade(ex: Exchange, head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null {
+  upgrade(ex: Exchange, head: Uint8Array | null, create: UpgradeFactory): UpgradedProtocol | null {
     if (this.exchange !== ex || ex.started || !this.messageDone || this.ending || this.closeWhenDone || this.server.draining) {
       return null;
     }
@@ -389,7 +390,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     // The new protocol owns the deadline from now on (host.setDeadline); HTTP's are over.
     this.deadline = 0;
     this.deadlines.clear();
-    if (!this.socket.write(head)) this.writeBlocked = true;
+    if (head !== null && !this.socket.write(head)) this.writeBlocked = true;
     const held: Uint8Array[] = [];
     for (let data = this.input.take(); data !== null; data = this.input.take()) held.push(data);
     const protocol = (this.upgraded = startProtocol(this, create, held, () => this.closed));
@@ -400,12 +401,13 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     return protocol;
   }
 
-  /** The upgraded protocol's socket closed: tell it, and log its session (status 101, duration, bytes sent). */
+  /** The upgraded protocol's socket closed: tell it, and log its session (status 101 or its own, duration, bytes sent). */
   private upgradeClosed(protocol: UpgradedProtocol): void {
     const bytesOut = endProtocol(protocol, (message, error) => this.appError(message, error));
     const ex = this.upgradedBy;
     if (ex !== null && this.accessLog !== null) {
       ex.bodyBytes = bytesOut;
+      if (protocol.status !== undefined) ex.status = protocol.status;
       this.accessLog.log(ex);
     }
   }

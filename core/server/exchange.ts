@@ -10,7 +10,10 @@ import type { Logger } from "../log/logger.ts";
 import type { Socket } from "../runtime/socket.ts";
 import { applyForwarded } from "../net/forwarded.ts";
 import type { AddressMatcher } from "../net/ip-match.ts";
-import { FRAMING_LENGTH, FRAMING_NONE, ResponseError, type ResponseContext, type ResponseSerializer } from "../http/serializer.ts";
+import { interimHead, lastChunkWithTrailers } from "../http/field-sections.ts";
+import {
+  FRAMING_CHUNKED, FRAMING_LENGTH, FRAMING_NONE, ResponseError, type ResponseContext, type ResponseSerializer,
+} from "../http/serializer.ts";
 import type { HeaderList, RequestHead } from "../http/types.ts";
 import type { IncomingRequest, RequestBody, ResponseWriter } from "./types.ts";
 import type { UpgradeFactory, UpgradedProtocol } from "./upgrade.ts";
@@ -56,8 +59,8 @@ export interface ExchangeOwner {
   responseAborted(ex: Exchange): void;
   /** Resolves once the socket drained after a write returned false. */
   waitDrain(): Promise<void>;
-  /** Switch to another protocol after `ex` (core/server/upgrade.ts); null when it cannot. */
-  upgrade(ex: Exchange, head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null;
+  /** Switch to another protocol after `ex` (core/server/upgrade.ts), writing `head` unless null; null when it cannot. */
+  upgrade(ex: Exchange, head: Uint8Array | null, create: UpgradeFactory): UpgradedProtocol | null;
 }
 
 /** See the module comment. Created by the connection (connection.ts) when a request head is parsed. */
@@ -220,9 +223,14 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
     }
   }
 
-  end(): void {
+  end(trailers?: HeaderList): void {
     if (!this.started) throw new ResponseError("end() before start()");
     if (this.finished) return;
+    // Only a chunked body can carry trailer fields; they are dropped otherwise (as node:http does).
+    // Encoded (and validated: ResponseError) before anything changes.
+    const lastChunk = trailers !== undefined && trailers.length > 0 && this.framing === FRAMING_CHUNKED
+      ? lastChunkWithTrailers(trailers)
+      : null;
     this.finished = true;
     const conn = this.conn;
     if (conn.ended) return;
@@ -230,15 +238,34 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
       conn.logger.error(`Response body is ${this.remaining} bytes shorter than its Content-Length; closing connection`);
       this.closeAfter = true;
     }
-    const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, null, this.framing, true);
+    const ok = conn.serializer.writeBody(conn.socket, this.pendingHead, null, this.framing, true, lastChunk);
     this.pendingHead = null;
     if (!ok) conn.blocked();
     conn.responseFinished(this);
   }
 
+  /**
+   * Sends an informational (1xx) response before the final one; false when
+   * it cannot be sent (the response started, an HTTP/1.0 client, the
+   * connection is gone). @throws ResponseError for a bad status or field
+   */
+  informational(status: number, headers: HeaderList): boolean {
+    const head = interimHead(status, headers);
+    const conn = this.conn;
+    // RFC 9110 §15.2: never to an HTTP/1.0 client.
+    if (this.started || this.versionMinor === 0 || conn.ended) return false;
+    if (!conn.socket.write(head)) conn.blocked();
+    return true;
+  }
+
   /** Switches the connection to another protocol (core/server/upgrade.ts); null when it cannot. */
   upgrade(head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null {
     return this.conn.upgrade(this, head, create);
+  }
+
+  /** Hands the connection over without writing anything (core/server/upgrade.ts); null when it cannot. */
+  takeOver(create: UpgradeFactory): UpgradedProtocol | null {
+    return this.conn.upgrade(this, null, create);
   }
 
   abort(_error?: unknown): void {

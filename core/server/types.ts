@@ -52,8 +52,22 @@ export interface ResponseWriter {
   start(status: number, reason: string | undefined, headers: HeaderList): void;
   /** Write a body chunk; resolves later only when the socket is above its high-water mark. */
   write(chunk: Uint8Array | string): void | Promise<void>;
-  /** Finish the response. */
-  end(): void;
+  /**
+   * Finish the response. `trailers` (a flat list) follow a chunked body as
+   * its trailer section; they are dropped when the body is not chunked
+   * (Content-Length, HTTP/1.0, HEAD, 204, 304), as node:http drops them,
+   * and by the `--engine native` glue, which sends none.
+   * @throws ResponseError (nothing written) for an invalid trailer field
+   */
+  end(trailers?: HeaderList): void;
+  /**
+   * Sends an informational response (102–199, e.g. `103 Early Hints`) before
+   * the final one. Returns false, sending nothing, when the response has
+   * started, the client speaks HTTP/1.0 (RFC 9110 §15.2) or is gone. Core's
+   * engine has it; the `--engine native` glue does not.
+   * @throws ResponseError for another status or an invalid field
+   */
+  informational?(status: number, headers: HeaderList): boolean;
   /** Abort mid-response (app error after headers were sent): the connection is closed. */
   abort(error?: unknown): void;
   /** True once the head has been written (or queued). */

@@ -6,6 +6,11 @@
  * registered with its server, so it still counts toward
  * `worker_connections`, still gets the graceful-stop signal (`goingAway`) and
  * still keeps the worker's drain waiting until it closes.
+ *
+ * {@link UpgradableResponse.takeOver} is the same hand-over without the 101:
+ * the protocol writes its own response on the socket (node:http's
+ * `'upgrade'` listeners, adapters/node/upgrade.ts, answer 101 or a refusal
+ * themselves).
  */
 
 /** What an upgraded protocol gets from the connection it took over. */
@@ -40,9 +45,11 @@ export interface UpgradedProtocol {
   goingAway(): void;
   /** Bytes sent after the handshake (access log). */
   readonly bytesOut: number;
+  /** After a take-over: the status of the response the protocol wrote itself (access log; default 101). */
+  readonly status?: number;
 }
 
-/** Creates the protocol once the 101 head is queued. */
+/** Creates the protocol once the 101 head is queued (right away for a take-over). */
 export type UpgradeFactory = (host: UpgradeHost) => UpgradedProtocol;
 
 /** A response writer that can switch protocols (core engine responses; not `--engine native` on Node). */
@@ -54,11 +61,22 @@ export interface UpgradableResponse {
    * arriving, server draining, connection gone).
    */
   upgrade(head: Uint8Array, create: UpgradeFactory): UpgradedProtocol | null;
+  /**
+   * Hands the connection as it is to the protocol `create` returns, writing
+   * nothing: the protocol answers the request itself on the socket. Null
+   * under the same conditions as {@link upgrade}.
+   */
+  takeOver(create: UpgradeFactory): UpgradedProtocol | null;
 }
 
 /** Whether `res` supports {@link UpgradableResponse.upgrade}. */
 export function canUpgrade(res: unknown): res is UpgradableResponse {
   return typeof (res as Partial<UpgradableResponse> | null)?.upgrade === "function";
+}
+
+/** Whether `res` supports {@link UpgradableResponse.takeOver}. */
+export function canTakeOver(res: unknown): res is UpgradableResponse {
+  return typeof (res as Partial<UpgradableResponse> | null)?.takeOver === "function";
 }
 
 /**

@@ -3,7 +3,8 @@
  * (core/command/main.ts).
  */
 import { EventEmitter } from "node:events";
-import { Readable } from "node:stream";
+import { Buffer } from "node:buffer";
+import { Duplex, Readable } from "node:stream";
 import { runMain } from "../../core/command/main.ts";
 import { appLoader } from "./load-app.ts";
 import { platform } from "./platform.ts";
@@ -20,4 +21,4 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable }, unixRequest });
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable, Duplex, Buffer }, unixRequest });

@@ -3,7 +3,8 @@
  * core/command/api.ts), bound to this runtime's services.
  */
 import { EventEmitter } from "node:events";
-import { Readable } from "node:stream";
+import { Buffer } from "node:buffer";
+import { Duplex, Readable } from "node:stream";
 import { createApi, type ServeOptions, type TricornServer } from "../../core/command/api.ts";
 import { appLoader } from "./load-app.ts";
 import { serveNative } from "./native.ts";
@@ -17,7 +18,7 @@ export { ctl } from "./ctl.ts";
 export type { ServeApp, ServeOptions, SettingsConfig, TricornConfig, TricornServer } from "../../core/command/api.ts";
 
 // No installLightResponse: a library does not replace the global Response.
-const api = createApi({ ...platform, ...appLoader, timers, listen, serveNative, nodeStreams: { EventEmitter, Readable } });
+const api = createApi({ ...platform, ...appLoader, timers, listen, serveNative, nodeStreams: { EventEmitter, Readable, Duplex, Buffer } });
 
 /** Serve `options.app` with these settings in this process (no worker processes); see core/command/api.ts. */
 export function serve(options: ServeOptions): Promise<TricornServer> {

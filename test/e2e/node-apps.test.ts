@@ -180,6 +180,36 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
     }
   });
 
+  test("http.Server export: trailers after a chunked body, 103 Early Hints and 102 Processing", async () => {
+    const server = await startServer({ runtime, app: "test/fixtures/node-server-app.js" });
+    const trailers = await exchange(server.port, req("GET", "/trailers"), { until: 1 });
+    const withTrailers = trailers.finals[0];
+    expect(withTrailers.framing).toBe("chunked");
+    expect(withTrailers.text).toBe("part1,part2");
+    expect(withTrailers.trailers).toEqual([["X-Checksum", "abc123"], ["Server-Timing", "db;dur=5"], ["Server-Timing", "app;dur=7"]]);
+
+    const onePiece = (await exchange(server.port, req("GET", "/trailers-one-piece"), { until: 1 })).finals[0];
+    expect([onePiece.framing, onePiece.text, onePiece.trailers]).toEqual(["chunked", "one piece", [["X-Sum", "9"]]]);
+    // Not chunked (Content-Length, or an HTTP/1.0 client): trailers are dropped, as node:http drops them.
+    const sized = await exchange(server.port, req("GET", "/trailers-sized"), { until: 1 });
+    expect([sized.finals[0].framing, sized.finals[0].text]).toEqual(["length", "sized"]);
+    expect(sized.rest.length).toBe(0);
+    const http10 = await exchange(server.port, req("GET", "/trailers", [], undefined, "HTTP/1.0"), { until: "close" });
+    expect([http10.finals[0].framing, http10.finals[0].text, http10.finals[0].trailers]).toEqual(["close", "part1,part2", []]);
+    const invalid = await request(server.port, "/trailers-invalid");
+    expect(invalid.body).toBe("ERR_INVALID_HTTP_TOKEN,ERR_INVALID_CHAR");
+
+    const hints = await exchange(server.port, req("GET", "/hints"), { until: 1 });
+    expect(hints.responses.map((r) => r.status)).toEqual([103, 102, 200]);
+    expect(hints.responses[0].headerAll("link")).toEqual(["</a.css>; rel=preload; as=style, </b.js>; rel=preload; as=script"]);
+    expect(hints.responses[0].header("x-hint")).toBe("1");
+    expect(hints.finals[0].text).toBe("final");
+    // Never an informational response to an HTTP/1.0 client (RFC 9110 §15.2).
+    const hints10 = await exchange(server.port, req("GET", "/hints", [], undefined, "HTTP/1.0"), { until: "close" });
+    expect(hints10.responses.map((r) => r.status)).toEqual([200]);
+    expect(hints10.finals[0].text).toBe("final");
+  });
+
   test("a bare (req, res) function (export handler)", async () => {
     const server = await startServer({ runtime, app: "test/fixtures/node-server-app.js:handler" });
     await until(() => server.stderr().includes("App interface: node ((req, res) function) (export handler)"), "the interface log line", 5_000);

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { createServer } from "node:http";
-import { Readable } from "node:stream";
+import { Buffer } from "node:buffer";
+import { Duplex, Readable } from "node:stream";
 import express from "express";
 import Fastify from "fastify";
 import Koa from "koa";
@@ -11,7 +12,7 @@ import { ServerCore } from "../../core/server/server.ts";
 import type { RequestHandler } from "../../core/server/types.ts";
 import { FakeSocket, FakeTimers, MemoryLogger, exchange } from "./fake-socket.ts";
 
-const nodeStreams = { EventEmitter, Readable };
+const nodeStreams = { EventEmitter, Readable, Duplex, Buffer };
 
 async function serve(app: unknown, forced: "auto" | "node" = "auto") {
   const logger = new MemoryLogger();

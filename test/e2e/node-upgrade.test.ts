@@ -1,0 +1,272 @@
+/**
+ * `'upgrade'` listeners of an exported http.Server on Node, Deno and Bun
+ * (test/fixtures/node-upgrade-app.js): the real `ws` package's noServer
+ * `handleUpgrade()` echoing a `ws` client, a listener that refuses (401)
+ * or throws, a hand-written protocol with bytes sent right after the
+ * request, write() → false / 'drain' on the taken-over socket, a server
+ * without 'upgrade' listeners answering through 'request' (node:http 20),
+ * and the bounds of a taken-over connection: idle, worker_connections, TERM
+ * and HUP.
+ *
+ *   node_modules/.bin/vitest run test/e2e/node-upgrade
+ */
+import net from "node:net";
+import { describe, expect, test } from "vitest";
+import WebSocket from "ws";
+import { TESTED_RUNTIMES, signalProcess, startServersPerTest, until, type RuntimeName } from "./harness.ts";
+import { request } from "./http-client.ts";
+import { RawConnection, exchange, req } from "./raw-client.ts";
+
+const APP = "test/fixtures/node-upgrade-app.js";
+
+interface Stats {
+  falses: number;
+  drains: number;
+  written: number;
+  timeouts: number;
+  closes: number;
+  upgrades: number;
+}
+
+async function stats(port: number): Promise<Stats> {
+  return (await request(port, "/stats")).json() as Stats;
+}
+
+/** An upgrade request for `target` (no WebSocket key: for the hand-written protocols). */
+function upgradeRequest(target: string, protocol = "echo"): string {
+  return req("GET", target, ["Host: test", "Connection: Upgrade", `Upgrade: ${protocol}`]);
+}
+
+/** Opens a `ws` client on `path`; resolves once open, with its messages and close code. Every wait is bounded. */
+async function openWs(port: number, path = "/ws") {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+  const messages: (string | Buffer)[] = [];
+  let closeCode: number | null = null;
+  ws.on("message", (data: Buffer, binary: boolean) => messages.push(binary ? data : data.toString()));
+  ws.on("close", (code) => {
+    closeCode = code;
+  });
+  let failure: Error | null = null;
+  ws.on("error", (error) => void (failure ??= error));
+  try {
+    await until(() => ws.readyState === WebSocket.OPEN || failure !== null || closeCode !== null, `a WebSocket open on ${path}`, 10_000);
+  } finally {
+    if (ws.readyState !== WebSocket.OPEN) ws.terminate();
+  }
+  if (ws.readyState !== WebSocket.OPEN) throw failure ?? new Error(`WebSocket on ${path} closed before it opened`);
+  return { ws, messages, closeCode: () => closeCode };
+}
+
+type Client = Awaited<ReturnType<typeof openWs>>;
+
+/** Opens a WebSocket, retrying until the server accepts one (a slot freed, a new worker up); bounded. */
+async function openWsOnceAccepted(port: number, what: string): Promise<Client> {
+  let client: Client | null = null;
+  await until(async () => {
+    client = await openWs(port).catch(() => null);
+    return client !== null;
+  }, what, 15_000);
+  return client!;
+}
+
+/** Connects and reports whether the server closed the connection within `ms` without answering. */
+async function refusedQuickly(port: number, ms: number): Promise<boolean> {
+  const socket = net.connect(port, "127.0.0.1");
+  socket.on("error", () => {});
+  const closed = await new Promise<boolean>((resolve) => {
+    socket.on("close", () => resolve(true));
+    setTimeout(() => resolve(false), ms);
+  });
+  socket.destroy();
+  return closed;
+}
+
+describe.each(TESTED_RUNTIMES)("node 'upgrade' listeners on %s", (runtime: RuntimeName) => {
+  const startServer = startServersPerTest("SIGTERM", 5_000);
+
+  test("ws handleUpgrade: a ws client exchanges text and binary messages; refusals and a throwing listener", async () => {
+    const server = await startServer({
+      runtime, app: APP, args: ["--access-logfile", "-", "--access-logformat", "%(r)s %(s)s"],
+    });
+    const client = await openWs(server.port, "/ws?room=1");
+    await until(() => client.messages.length === 1, "the welcome message", 10_000);
+    expect(client.messages[0]).toBe("welcome /ws?room=1 127.0.0.1");
+    client.ws.send("hello over tricorn");
+    client.ws.send(Buffer.from([1, 2, 3, 250]));
+    await until(() => client.messages.length === 3, "two echoes", 10_000);
+    expect(client.messages[1]).toBe("hello over tricorn");
+    expect([...(client.messages[2] as Buffer)]).toEqual([1, 2, 3, 250]);
+    client.ws.close(1000, "bye");
+    await until(() => client.closeCode() !== null, "the close handshake", 10_000);
+    expect(client.closeCode()).toBe(1000);
+
+    // `import "ws"`: on Bun its built-in rewrite of the package, on Node and Deno the package.
+    const bare = await openWs(server.port, "/ws-bare");
+    bare.ws.send("bare");
+    await until(() => bare.messages.length === 2, "the welcome and the echo", 10_000);
+    expect(bare.messages).toEqual(["welcome /ws-bare 127.0.0.1", "bare"]);
+    bare.ws.close(1000);
+    await until(() => bare.closeCode() !== null, "the close handshake", 10_000);
+    expect(bare.closeCode()).toBe(1000);
+
+    // A listener that refuses: its own 401 reaches the client, then the connection closes.
+    const denied = await exchange(server.port, upgradeRequest("/deny", "websocket"), { until: "close", timeoutMs: 10_000 });
+    expect(denied.closed).toBe(true);
+    expect(denied.finals[0]?.status).toBe(401);
+
+    // A throwing listener: logged, its connection closed, the worker keeps serving.
+    const thrown = await exchange(server.port, upgradeRequest("/throw"), { until: "close", timeoutMs: 10_000 });
+    expect(thrown.closed).toBe(true);
+    expect(thrown.raw.length).toBe(0);
+    await until(() => server.stderr().includes("thrown by the upgrade listener"), "the listener's error in the log", 5_000);
+    expect((await stats(server.port)).upgrades).toBe(4);
+
+    // Requests without both Connection: upgrade and Upgrade are ordinary requests.
+    const notUpgrade = await exchange(server.port, req("GET", "/x", ["Host: test", "Upgrade: echo"]), { until: 1 });
+    expect(notUpgrade.finals[0].text).toBe("request /x upgrade=echo");
+
+    // The access log records the status the listener wrote (101 for the WebSocket, 401 for the refusal).
+    await until(() => /GET \/deny HTTP\/1\.1 401/.test(server.stdout()), () => server.stdout(), 10_000);
+    expect(server.stdout()).toMatch(/GET \/ws\?room=1 HTTP\/1\.1 101/);
+  });
+
+  test("a hand-written protocol: bytes sent with the request, echo, write() → false and 'drain'", async () => {
+    const server = await startServer({ runtime, app: APP });
+    const echo = await RawConnection.open(server.port);
+    try {
+      // The first protocol bytes travel in the same packet as the request.
+      await echo.write(upgradeRequest("/echo") + "early;");
+      const head = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n";
+      expect(await echo.waitFor(() => echo.received.toString().startsWith(head + "early;"), 5_000), echo.received.toString()).toBe(true);
+      await echo.write("later");
+      expect(await echo.waitFor(() => echo.received.toString() === head + "early;later", 5_000), echo.received.toString()).toBe(true);
+      echo.endWrite();
+      // The client's FIN ends the piped stream, which ends the server's side.
+      expect(await echo.waitForClose(5_000)).toBe(true);
+    } finally {
+      echo.destroy();
+    }
+    await until(async () => (await stats(server.port)).closes === 1, "'close' on the upgraded socket", 5_000);
+
+    // 16 MiB to a client that stops reading.
+    const total = 16 * 1024 * 1024;
+    const flood = await RawConnection.open(server.port);
+    try {
+      flood.pauseReading();
+      await flood.write(upgradeRequest(`/flood?bytes=${total}`));
+      await until(async () => (await stats(server.port)).falses > 0, "write() returning false", 10_000);
+      flood.resumeReading();
+      expect(await flood.waitFor(() => flood.closed, 30_000)).toBe(true);
+      const body = flood.received.subarray(flood.received.indexOf("\r\n\r\n") + 4);
+      expect(body.length).toBe(total);
+      const after = await stats(server.port);
+      expect(after.written).toBe(total);
+      expect(after.drains).toBe(after.falses);
+    } finally {
+      flood.destroy();
+    }
+  });
+
+  test("socket.setTimeout(): 'timeout' after the quiet time, the socket stays open", async () => {
+    const server = await startServer({ runtime, app: APP });
+    const quiet = await RawConnection.open(server.port);
+    try {
+      await quiet.write(upgradeRequest("/quiet?ms=600"));
+      expect(await quiet.waitFor(() => quiet.received.toString().includes("timeout\n"), 10_000)).toBe(true);
+      expect(quiet.closed).toBe(false);
+      expect((await stats(server.port)).timeouts).toBeGreaterThanOrEqual(1);
+    } finally {
+      quiet.destroy();
+    }
+  });
+
+  test("no 'upgrade' listener: upgrade requests go to 'request' (node:http 20) and keep-alive continues", async () => {
+    const server = await startServer({ runtime, app: `${APP}:plain` });
+    const answered = await exchange(
+      server.port,
+      req("GET", "/ws", ["Host: test", "Connection: Upgrade", "Upgrade: websocket"]) + req("GET", "/next"),
+      { until: 2 },
+    );
+    expect(answered.finals.map((r) => [r.status, r.text])).toEqual([
+      [200, "request /ws upgrade=websocket"],
+      [200, "request /next upgrade=-"],
+    ]);
+    expect(answered.closed).toBe(false);
+  });
+
+  test("bounds: an idle taken-over connection is dropped; one with traffic stays", async () => {
+    // idle bound = websocket_ping_interval + websocket_ping_timeout = 2 s
+    const server = await startServer({
+      runtime, app: APP, args: ["--websocket-ping-interval", "1", "--websocket-ping-timeout", "1"],
+    });
+    const silent = await RawConnection.open(server.port);
+    const busy = await RawConnection.open(server.port);
+    let sending = true;
+    try {
+      await silent.write(upgradeRequest("/echo"));
+      await busy.write(upgradeRequest("/echo"));
+      const keepBusy = (async () => {
+        while (sending && !busy.closed) {
+          await busy.write(".");
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      })();
+      const opened = Date.now();
+      expect(await silent.waitForClose(10_000), "the silent connection is still open").toBe(true);
+      expect(silent.closedAt! - opened).toBeGreaterThanOrEqual(1_500);
+      expect(busy.closed).toBe(false);
+      sending = false;
+      await keepBusy;
+    } finally {
+      sending = false;
+      silent.destroy();
+      busy.destroy();
+    }
+  });
+
+  test("bounds: taken-over connections count toward worker_connections", async () => {
+    const server = await startServer({ runtime, app: APP, args: ["--worker-connections", "2"] });
+    const a = await openWs(server.port);
+    const b = await openWs(server.port);
+    expect(await refusedQuickly(server.port, 3_000), "a third connection was accepted").toBe(true);
+    a.ws.close(1000);
+    await until(() => a.closeCode() !== null, "the first socket closed", 10_000);
+    const c = await openWsOnceAccepted(server.port, "a connection after one closed");
+    c.ws.send("room again");
+    await until(() => c.messages.includes("room again"), "the echo", 10_000);
+    b.ws.terminate();
+    c.ws.terminate();
+  });
+
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    test(`bounds: ${signal} closes taken-over connections well within graceful_timeout`, async () => {
+      const server = await startServer({
+        runtime, app: APP, args: ["--graceful-timeout", "30", "--websocket-ping-timeout", "2"],
+      });
+      const client = await openWs(server.port);
+      const raw = await RawConnection.open(server.port);
+      try {
+        await raw.write(upgradeRequest("/echo"));
+        expect(await raw.waitFor(() => raw.received.toString().includes("\r\n\r\n"), 5_000)).toBe(true);
+        const signalled = Date.now();
+        signalProcess(server.pid, signal);
+        await until(() => client.closeCode() !== null, "the WebSocket closed", 15_000);
+        expect(await raw.waitForClose(15_000)).toBe(true);
+        expect(Date.now() - signalled).toBeLessThan(15_000);
+        if (signal === "SIGTERM") {
+          const status = await Promise.race([server.exited, new Promise((r) => setTimeout(() => r("still running"), 15_000))]);
+          expect(status).not.toBe("still running");
+        } else {
+          await until(() => /Booting worker/.test(server.stderr().split("Handling signal")[1] ?? ""), () => server.stderr(), 15_000);
+          const fresh = await openWsOnceAccepted(server.port, "a WebSocket on the new worker");
+          fresh.ws.send("after reload");
+          await until(() => fresh.messages.includes("after reload"), "the echo after reload", 10_000);
+          fresh.ws.terminate();
+        }
+      } finally {
+        client.ws.terminate();
+        raw.destroy();
+      }
+    });
+  }
+});
