@@ -2,16 +2,19 @@
  * WebSocket echo load generator (run as its own, pinned process by
  * ws-bench.mjs): CONNECTIONS sockets each send one message, wait for its
  * echo, and send the next (closed loop), for SECONDS seconds. Prints one
- * JSON line: messages/s and latency percentiles in ms.
+ * JSON line: messages/s, latency percentiles in ms, the share of one CPU this
+ * generator used (near 1 = the client, not the server, sets the pace) and,
+ * given SERVER_PID, the server tree's CPU microseconds per message.
  *
- *   node bench/lib/ws-load.mjs PORT CONNECTIONS SIZE SECONDS [BINARY=1]
+ *   node bench/lib/ws-load.mjs PORT CONNECTIONS SIZE SECONDS [SERVER_PID]
  *
  * Raw frames over node:net (masked, one write per message) keep the client
  * cheap and identical for every server.
  */
 import net from "node:net";
+import { treeCpuSeconds } from "./procs.mjs";
 
-const [port, connections, size, seconds] = process.argv.slice(2).map(Number);
+const [port, connections, size, seconds, serverPid] = process.argv.slice(2).map(Number);
 const KEY = "dGhlIHNhbXBsZSBub25jZQ==";
 
 /** One masked binary frame carrying `size` bytes (mask 0: payload bytes unchanged). */
@@ -92,12 +95,21 @@ const all = Array.from({ length: connections }, client);
 // One second of warm-up, then measure.
 setTimeout(() => {
   measuring = true;
+  const clientStart = process.cpuUsage();
+  const wallStart = performance.now();
+  const serverStart = serverPid > 0 ? treeCpuSeconds(serverPid) : 0;
   setTimeout(() => {
     measuring = false;
     stopped = true;
+    const serverCpu = serverPid > 0 ? treeCpuSeconds(serverPid) - serverStart : 0;
+    const used = process.cpuUsage(clientStart);
+    const clientCpu = (used.user + used.system) / 1000 / (performance.now() - wallStart);
     const sorted = latencies.slice().sort((a, b) => a - b);
     const pick = (p) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]);
-    console.log(JSON.stringify({ messages: sorted.length, perSecond: sorted.length / seconds, p50: pick(0.5), p99: pick(0.99) }));
+    const serverUsPerMessage = serverPid > 0 && sorted.length > 0 ? (serverCpu * 1e6) / sorted.length : null;
+    console.log(JSON.stringify({
+      messages: sorted.length, perSecond: sorted.length / seconds, p50: pick(0.5), p99: pick(0.99), clientCpu, serverUsPerMessage,
+    }));
     setTimeout(() => process.exit(0), 200);
   }, seconds * 1000);
 }, 1000);
