@@ -9,6 +9,7 @@
  * top bit set. Message-level rules (size, UTF-8, compression) belong to the
  * session.
  */
+import { applyMask } from "./mask.ts";
 import {
   CLOSE_PROTOCOL_ERROR, MAX_CONTROL_PAYLOAD, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
   WebSocketError,
@@ -77,7 +78,7 @@ export class FrameParser {
       }
       const take = Math.min(this.remaining, end - at);
       const chunk = data.subarray(at, at + take);
-      if (this.masked) this.unmask(chunk);
+      if (this.masked) this.maskOffset = applyMask(chunk, this.mask, this.maskOffset);
       at += take;
       this.remaining -= take;
       this.events.onFramePayload(chunk);
@@ -88,16 +89,6 @@ export class FrameParser {
   /** Ignore all further input (a Close frame arrived, or the connection failed). */
   stop(): void {
     this.stopped = true;
-  }
-
-  private unmask(chunk: Uint8Array): void {
-    const mask = this.mask;
-    let offset = this.maskOffset;
-    for (let i = 0; i < chunk.length; i++) {
-      chunk[i] ^= mask[offset];
-      offset = (offset + 1) & 3;
-    }
-    this.maskOffset = offset;
   }
 
   /** Collects header bytes from `data` at `at`; returns the new position. */

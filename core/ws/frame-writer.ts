@@ -4,6 +4,7 @@
  * key; and whole frames in one array when copying is cheaper than a second
  * socket write.
  */
+import { applyMask } from "./mask.ts";
 
 /** Payloads up to this size are copied behind their header (one write); larger ones go as header + payload. */
 export const COPY_LIMIT = 16 * 1024;
@@ -58,7 +59,7 @@ export function encodeFrame(
   const out = new Uint8Array(start + payload.length);
   writeHeader(out, 0, opcode, fin, rsv1, payload.length, maskKey);
   out.set(payload, start);
-  if (maskKey !== null) for (let i = 0; i < payload.length; i++) out[start + i] ^= maskKey[i & 3];
+  if (maskKey !== null) applyMask(out.subarray(start), maskKey, 0);
   return out;
 }
 
