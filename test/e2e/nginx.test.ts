@@ -3,7 +3,11 @@
  * the `nginx.conf:begin`/`end` markers in docs/deploy.md, so docs and test
  * stay identical) proxies to tricorn on a unix socket, on Node, Deno and Bun.
  * Only the socket path and the listen address are substituted: nginx itself
- * listens on a unix socket too, so no port is needed.
+ * listens on a unix socket too, so no port is needed. The WebSocket test adds
+ * docs/websocket.md's `location /ws` block (between its
+ * `nginx-websocket.conf:begin`/`end` markers) to that server block, verbatim,
+ * and runs text, binary and both directions of the close handshake through it
+ * with the `ws` npm client.
  *
  * Skipped, with a message saying so, when no nginx binary is installed
  * (`apt-get install -y nginx`). nginx runs in the foreground with a temporary
@@ -20,7 +24,8 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { ROOT, TESTED_RUNTIMES, signalProcess as kill, startServer, type RunningServer, type RuntimeName } from "./harness.ts";
+import WebSocket from "ws";
+import { ROOT, TESTED_RUNTIMES, signalProcess as kill, startServer, until, type RunningServer, type RuntimeName } from "./harness.ts";
 import { request as send, type Answer, type RequestOptions } from "./http-client.ts";
 
 /** Path of the nginx binary, or null. `TRICORN_NGINX` overrides the search (`none` = pretend it is absent). */
@@ -49,20 +54,29 @@ if (!NGINX) console.warn(`test/e2e/nginx.test.ts skipped: ${SKIP_REASON}`);
 const DOC_SOCKET = "server unix:/run/tricorn/tricorn.sock ";
 const DOC_LISTEN = "listen 80;";
 
-/** The nginx snippet from docs/deploy.md, exactly as documented. */
-function documentedSnippet(): string {
-  const doc = fs.readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8");
-  const block = /<!-- nginx\.conf:begin -->\s*```nginx\n([\s\S]*?)```\s*<!-- nginx\.conf:end -->/.exec(doc);
-  if (!block) throw new Error("docs/deploy.md has no ```nginx block between <!-- nginx.conf:begin --> and <!-- nginx.conf:end -->");
+/** The ```nginx block of `doc` (under docs/) between `<!-- NAME:begin -->` and `<!-- NAME:end -->`, exactly as documented. */
+function documentedSnippet(doc = "deploy.md", name = "nginx.conf"): string {
+  const text = fs.readFileSync(path.join(ROOT, "docs", doc), "utf8");
+  const marker = name.replaceAll(".", "\\.");
+  const block = new RegExp(`<!-- ${marker}:begin -->\\s*\`\`\`nginx\\n([\\s\\S]*?)\`\`\`\\s*<!-- ${marker}:end -->`).exec(text);
+  if (!block) throw new Error(`docs/${doc} has no \`\`\`nginx block between <!-- ${name}:begin --> and <!-- ${name}:end -->`);
   return block[1];
 }
 
-/** A whole nginx.conf: the documented snippet inside an `http {}` whose files all live under `prefix`. */
-function nginxConf(prefix: string, tricornSocket: string, nginxSocket: string): string {
-  const snippet = documentedSnippet();
-  for (const token of [DOC_SOCKET, DOC_LISTEN]) {
+/** Where docs/websocket.md's `location /ws` goes: in front of deploy.md's `location /`. */
+const DOC_LOCATION = "    location / {";
+
+/**
+ * A whole nginx.conf: the documented snippet inside an `http {}` whose files
+ * all live under `prefix`; with `websocket`, docs/websocket.md's location
+ * block added to its server block.
+ */
+function nginxConf(prefix: string, tricornSocket: string, nginxSocket: string, websocket = false): string {
+  let snippet = documentedSnippet();
+  for (const token of [DOC_SOCKET, DOC_LISTEN, ...(websocket ? [DOC_LOCATION] : [])]) {
     if (snippet.split(token).length !== 2) throw new Error(`the docs snippet must contain ${JSON.stringify(token)} exactly once`);
   }
+  if (websocket) snippet = snippet.replace(DOC_LOCATION, `${documentedSnippet("websocket.md", "nginx-websocket.conf")}\n${DOC_LOCATION}`);
   const http = snippet.replace(DOC_SOCKET, `server unix:${tricornSocket} `).replace(DOC_LISTEN, `listen unix:${nginxSocket};`);
   // Tests run as root: without `user root` nginx's workers would run as nobody and could not
   // reach the socket in our private temp directory. (Ignored, with a notice, when not root.)
@@ -109,6 +123,57 @@ export default async function probe(environ, startResponse) {
   return [body];
 }
 `;
+
+/**
+ * A Bun-shaped WebSocket app (runs on every runtime under tricorn): /ws echoes
+ * every message, answers "close-me" with its own Close 4001, and records the
+ * close code and reason of every socket, which GET /closes lists.
+ */
+const WS_APP = `
+const closes = [];
+export default {
+  fetch(request, server) {
+    const url = new URL(request.url);
+    if (url.pathname === "/ws") {
+      if (server.upgrade(request)) return undefined;
+      return new Response("expected a WebSocket upgrade\\n", { status: 426 });
+    }
+    if (url.pathname === "/closes") return Response.json(closes);
+    return new Response("ws probe");
+  },
+  websocket: {
+    message(ws, message) {
+      if (message === "close-me") ws.close(4001, "bye from server");
+      else ws.send(message);
+    },
+    close(ws, code, reason) {
+      closes.push([code, reason]);
+    },
+  },
+};
+`;
+
+/** A `ws` client on nginx's unix socket; collects messages and the close; every wait is bounded. */
+async function openWebSocket(nginxSocket: string) {
+  const ws = new WebSocket(`ws+unix:${nginxSocket}:/ws`, { headers: { host: "example.com" } });
+  const messages: (string | Buffer)[] = [];
+  let closed: { code: number; reason: string } | null = null;
+  ws.on("message", (data: Buffer, binary: boolean) => messages.push(binary ? data : data.toString()));
+  ws.on("close", (code, reason) => void (closed = { code, reason: reason.toString() }));
+  ws.on("error", () => {});
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the WebSocket through nginx did not open within 10 s")), 10_000);
+    ws.once("open", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    ws.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+  return { ws, messages, closed: () => closed };
+}
 
 /** One request to nginx's unix socket as `Host: example.com`; `agent` lets several requests share a connection. */
 function request(socketPath: string, reqPath: string, options: RequestOptions = {}): Promise<Answer> {
@@ -193,11 +258,11 @@ afterEach(async () => {
 });
 
 describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix socket" : `nginx → tricorn: SKIPPED, ${SKIP_REASON}`, () => {
-  test("the documented snippet is what nginx -t accepts", async () => {
+  test.each([false, true])("the documented snippet is what nginx -t accepts (with the WebSocket location: %s)", async (websocket) => {
     const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
     cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));
     const conf = path.join(prefix, "nginx.conf");
-    fs.writeFileSync(conf, nginxConf(prefix, path.join(prefix, "tricorn.sock"), path.join(prefix, "nginx.sock")));
+    fs.writeFileSync(conf, nginxConf(prefix, path.join(prefix, "tricorn.sock"), path.join(prefix, "nginx.sock"), websocket));
     const checked = await new Promise<{ code: number | null; output: string }>((resolve) => {
       const child = spawn(NGINX as string, ["-t", "-p", prefix, "-c", conf, "-e", path.join(prefix, "error.log")], { stdio: ["ignore", "pipe", "pipe"] });
       let output = "";
@@ -285,6 +350,61 @@ describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix so
         headers: { "content-length": String(65 * 1024 * 1024) },
       }).catch((error: Error) => ({ status: -1, headers: {}, body: error.message }));
       expect(tooBig.status).toBe(413);
+    }, 60_000);
+
+    test("a WebSocket through docs/websocket.md's location: text, binary and the close handshake both ways", async () => {
+      const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
+      cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));
+      const tricornSocket = path.join(prefix, "tricorn.sock");
+      const nginxSocket = path.join(prefix, "nginx.sock");
+      const app = path.join(prefix, "ws-probe.js");
+      fs.writeFileSync(app, WS_APP);
+      const conf = path.join(prefix, "nginx.conf");
+      fs.writeFileSync(conf, nginxConf(prefix, tricornSocket, nginxSocket, true));
+      // One worker: GET /closes must reach the worker that served the sockets.
+      const tricorn: RunningServer = await startServer({ runtime, app, args: ["-w", "1", "-b", `unix:${tricornSocket}`] });
+      cleanups.push(async () => void (await tricorn.stop("SIGTERM", 5_000)));
+      const nginx = await startNginx(prefix, conf, nginxSocket);
+      cleanups.push(() => nginx.stop());
+
+      // Text, a small and a large binary message (the large one above nginx's proxy buffers), echoed in order.
+      const first = await openWebSocket(nginxSocket);
+      cleanups.push(() => first.ws.terminate());
+      const small = Buffer.from([0, 1, 2, 127, 128, 254, 255]);
+      const large = Buffer.alloc(256 * 1024);
+      for (let i = 0; i < large.length; i++) large[i] = (i * 31 + (i >>> 9)) & 0xff;
+      first.ws.send("héllo through nginx ✓");
+      first.ws.send(small);
+      first.ws.send(large);
+      await until(() => first.messages.length === 3, () => `3 echoes through nginx, got ${first.messages.length}`, 15_000);
+      expect(first.messages[0]).toBe("héllo through nginx ✓");
+      expect(Buffer.isBuffer(first.messages[1]) && first.messages[1].equals(small)).toBe(true);
+      expect(Buffer.isBuffer(first.messages[2]) && first.messages[2].equals(large)).toBe(true);
+
+      // The server closes: its Close (code and reason) reaches the client, whose answer reaches the app.
+      first.ws.send("close-me");
+      await until(() => first.closed() !== null, "the server's Close through nginx", 15_000);
+      expect(first.closed()).toEqual({ code: 4001, reason: "bye from server" });
+
+      // The client closes: the app sees its code and reason, and the client gets the echo (not 1006).
+      const second = await openWebSocket(nginxSocket);
+      cleanups.push(() => second.ws.terminate());
+      second.ws.send("still open");
+      await until(() => second.messages.length === 1, "an echo on the second socket", 15_000);
+      second.ws.close(4000, "bye from client");
+      await until(() => second.closed() !== null, "the echo of the client's Close through nginx", 15_000);
+      expect(second.closed()?.code).toBe(4000);
+
+      let closes: unknown = [];
+      await until(async () => {
+        closes = JSON.parse((await request(nginxSocket, "/closes")).body);
+        return Array.isArray(closes) && closes.length === 2;
+      }, () => `both closes reported by the app, got ${JSON.stringify(closes)}`, 15_000);
+      expect((closes as [number, string][])[0][0]).toBe(4001);
+      expect((closes as [number, string][])[1]).toEqual([4000, "bye from client"]);
+
+      const errorLog = fs.readFileSync(path.join(prefix, "error.log"), "utf8");
+      expect(errorLog).not.toMatch(/\[(error|crit|alert|emerg)\]/);
     }, 60_000);
   });
 });
