@@ -52,6 +52,8 @@ export class FrameParser {
   private headerLength = 0;
   private readonly mask = new Uint8Array(4);
   private maskOffset = 0;
+  /** The current frame's key is not all zero bytes (XOR with a zero key changes nothing: skipped). */
+  private maskNonZero = false;
   private remaining = 0;
   /** A fragmented data message is in progress (its first frame had FIN clear). */
   private inMessage = false;
@@ -78,7 +80,7 @@ export class FrameParser {
       }
       const take = Math.min(this.remaining, end - at);
       const chunk = data.subarray(at, at + take);
-      if (this.masked) this.maskOffset = applyMask(chunk, this.mask, this.maskOffset);
+      if (this.maskNonZero) this.maskOffset = applyMask(chunk, this.mask, this.maskOffset);
       at += take;
       this.remaining -= take;
       this.events.onFramePayload(chunk);
@@ -152,6 +154,7 @@ export class FrameParser {
       this.mask[2] = header[at + 2];
       this.mask[3] = header[at + 3];
       this.maskOffset = 0;
+      this.maskNonZero = (header[at] | header[at + 1] | header[at + 2] | header[at + 3]) !== 0;
     }
     const b0 = header[0];
     const fin = (b0 & 0x80) !== 0;
