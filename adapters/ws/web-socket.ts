@@ -141,6 +141,7 @@ export class ServerSocket implements SessionListener {
 }
 
 function toBytes(data: ArrayBufferLike | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data; // no re-view: reading `.buffer` allocates on V8 and JSC
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return new Uint8Array(data);
 }

@@ -8,10 +8,11 @@
  * SocketHandlers-shaped methods (`data`, `drain`, `end`, `close`) and the
  * deadline hooks (`onTimeout`, host `setDeadline`).
  */
-import { copyBytes, joinBytes } from "./bytes.ts";
+import { concatBytes } from "../http/bytes.ts";
+import { copyBytes } from "./bytes.ts";
 import type { PerMessageDeflate } from "./deflate.ts";
 import { FrameParser, type FrameEvents } from "./frame-parser.ts";
-import { closePayload, encodeFrame } from "./frame-writer.ts";
+import { COPY_LIMIT, closePayload, encodeFrame, encodeHeader } from "./frame-writer.ts";
 import {
   CLOSE_ABNORMAL, CLOSE_GOING_AWAY, CLOSE_INTERNAL_ERROR, CLOSE_INVALID_PAYLOAD, CLOSE_NO_STATUS, CLOSE_POLICY_VIOLATION,
   CLOSE_PROTOCOL_ERROR, CLOSE_TOO_BIG, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT,
@@ -79,6 +80,7 @@ export const CLOSED = 3;
 const INFLATE_QUEUE_HIGH = 8;
 const EMPTY = new Uint8Array(0);
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** See the module comment. */
 export class WebSocketSession implements FrameEvents {
@@ -98,7 +100,9 @@ export class WebSocketSession implements FrameEvents {
   private messageSize = 0;
   /** FIN bit of the current data frame. */
   private lastFin = true;
-  private fragments: Uint8Array[] = [];
+  /** Payload pieces of the current message: the first one, and any further ones (most messages have one). */
+  private firstFragment: Uint8Array | null = null;
+  private moreFragments: Uint8Array[] | null = null;
   private controlPayload: Uint8Array[] = [];
   private readonly utf8 = new Utf8Validator();
   private inflating = 0;
@@ -156,7 +160,7 @@ export class WebSocketSession implements FrameEvents {
   send(data: string | Uint8Array, compress = true): number {
     if (this.readyState !== OPEN) return 0;
     const binary = typeof data !== "string";
-    const bytes = binary ? data : new TextEncoder().encode(data);
+    const bytes = binary ? data : encoder.encode(data);
     const opcode = binary ? OP_BINARY : OP_TEXT;
     const limit = this.options.maxBuffer;
     const buffered = this.backlog + this.queued;
@@ -324,7 +328,7 @@ export class WebSocketSession implements FrameEvents {
       this.messageOpcode = opcode;
       this.messageCompressed = rsv1;
       this.messageSize = 0;
-      this.fragments = [];
+      this.firstFragment = this.moreFragments = null;
       this.utf8.reset();
     }
     this.lastFin = fin;
@@ -344,19 +348,20 @@ export class WebSocketSession implements FrameEvents {
     if (this.messageOpcode === OP_TEXT && !this.messageCompressed && !this.utf8.feed(chunk)) {
       throw new WebSocketError(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
     }
-    this.fragments.push(chunk);
+    if (this.firstFragment === null) this.firstFragment = chunk;
+    else (this.moreFragments ??= []).push(chunk);
   }
 
   onFrameEnd(): void {
     const opcode = this.frameOpcode;
     if (opcode >= OP_CLOSE) {
-      this.controlFrame(opcode, joinBytes(this.controlPayload));
+      this.controlFrame(opcode, this.controlPayload.length === 0 ? EMPTY : concatBytes(this.controlPayload));
       return;
     }
     // A data frame without FIN leaves the message open.
     if (!this.lastFin) return;
-    const payload = joinBytes(this.fragments);
-    this.fragments = [];
+    const payload = this.messagePayload();
+    this.firstFragment = this.moreFragments = null;
     if (this.messageOpcode === OP_TEXT && !this.messageCompressed && !this.utf8.complete()) {
       throw new WebSocketError(CLOSE_INVALID_PAYLOAD, "text message is not valid UTF-8");
     }
@@ -367,6 +372,16 @@ export class WebSocketSession implements FrameEvents {
   }
 
   /* ---------------- internals ---------------- */
+
+  /** The current message's payload in one array (copied only when it arrived in pieces). */
+  private messagePayload(): Uint8Array {
+    const first = this.firstFragment;
+    if (first === null) return EMPTY;
+    const more = this.moreFragments;
+    if (more === null) return first;
+    more.unshift(first);
+    return concatBytes(more, this.messageSize);
+  }
 
   private inflateMessage(payload: Uint8Array, text: boolean): void {
     const deflate = this.options.deflate!;
@@ -465,14 +480,29 @@ export class WebSocketSession implements FrameEvents {
     if (thenEnd) this.socket.end();
   }
 
-  /** Writes one frame; false when the socket is above its high-water mark. */
+  /**
+   * Writes one frame; false when the socket is above its high-water mark. A
+   * small payload is copied behind its header (one write); a large one is
+   * written after its header as it is, not copied (the socket may hold on to
+   * it until it is sent, like an HTTP response body).
+   */
   private writeFrame(opcode: number, payload: Uint8Array, rsv1: boolean): boolean {
     if (this.finished) return false;
-    const frame = encodeFrame(opcode, payload, true, rsv1);
-    this.bytesOut += frame.length;
-    const ok = this.socket.write(frame);
+    let size: number;
+    let ok: boolean;
+    if (payload.length <= COPY_LIMIT) {
+      const frame = encodeFrame(opcode, payload, true, rsv1);
+      size = frame.length;
+      ok = this.socket.write(frame);
+    } else {
+      const header = encodeHeader(opcode, true, rsv1, payload.length);
+      size = header.length + payload.length;
+      ok = this.socket.write(header);
+      ok = this.socket.write(payload) && ok;
+    }
+    this.bytesOut += size;
     if (this.writeBlocked || !ok) {
-      this.backlog += frame.length;
+      this.backlog += size;
       this.writeBlocked = true;
       return false;
     }
