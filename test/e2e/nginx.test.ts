@@ -19,6 +19,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -160,18 +161,9 @@ async function openWebSocket(nginxSocket: string) {
   let closed: { code: number; reason: string } | null = null;
   ws.on("message", (data: Buffer, binary: boolean) => messages.push(binary ? data : data.toString()));
   ws.on("close", (code, reason) => void (closed = { code, reason: reason.toString() }));
+  // Rejects on an 'error' event (e.g. nginx answered the upgrade without a 101) or after 10 s.
+  await once(ws, "open", { signal: AbortSignal.timeout(10_000) });
   ws.on("error", () => {});
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the WebSocket through nginx did not open within 10 s")), 10_000);
-    ws.once("open", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    ws.once("error", (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-  });
   return { ws, messages, closed: () => closed };
 }
 
@@ -279,24 +271,32 @@ describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix so
   });
 
   describe.each(TESTED_RUNTIMES)("through nginx to tricorn on %s", (runtime: RuntimeName) => {
-    test("requests, proxy headers, keep-alive reuse and an 8 MiB upload", async () => {
+    /**
+     * tricorn serving `appSource` on a unix socket with `workers`, and nginx in
+     * front of it (with docs/websocket.md's location when `websocket`); both
+     * stopped after the test. Resolves nginx's socket and its prefix directory.
+     */
+    async function serveBehindNginx(appSource: string, workers: string, websocket: boolean) {
       const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
       cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));
       const tricornSocket = path.join(prefix, "tricorn.sock");
       const nginxSocket = path.join(prefix, "nginx.sock");
-      const app = path.join(prefix, "probe.js");
-      fs.writeFileSync(app, PROBE_APP);
+      const app = path.join(prefix, "app.js");
+      fs.writeFileSync(app, appSource);
       const conf = path.join(prefix, "nginx.conf");
-      fs.writeFileSync(conf, nginxConf(prefix, tricornSocket, nginxSocket));
-
-      // Two workers on Node, as in production (docs/deploy.md's unit runs several); Deno and Bun
-      // workers cannot share a unix socket, so there -w 2 is refused and one worker serves.
-      const workers = runtime === "node" ? "2" : "1";
+      fs.writeFileSync(conf, nginxConf(prefix, tricornSocket, nginxSocket, websocket));
       const tricorn: RunningServer = await startServer({ runtime, app, args: ["-w", workers, "-b", `unix:${tricornSocket}`] });
       cleanups.push(async () => void (await tricorn.stop("SIGTERM", 5_000)));
       expect(tricorn.url).toBe(`unix:${tricornSocket}`);
       const nginx = await startNginx(prefix, conf, nginxSocket);
       cleanups.push(() => nginx.stop());
+      return { prefix, nginxSocket };
+    }
+
+    test("requests, proxy headers, keep-alive reuse and an 8 MiB upload", async () => {
+      // Two workers on Node, as in production (docs/deploy.md's unit runs several); Deno and Bun
+      // workers cannot share a unix socket, so there -w 2 is refused and one worker serves.
+      const { prefix, nginxSocket } = await serveBehindNginx(PROBE_APP, runtime === "node" ? "2" : "1", false);
 
       const hello = await request(nginxSocket, "/hello/world?x=1");
       expect(hello.status).toBe(200);
@@ -353,19 +353,8 @@ describe.skipIf(!NGINX)(NGINX ? "nginx (docs/deploy.md) → tricorn on a unix so
     }, 60_000);
 
     test("a WebSocket through docs/websocket.md's location: text, binary and the close handshake both ways", async () => {
-      const prefix = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-nginx-"));
-      cleanups.push(() => fs.rmSync(prefix, { recursive: true, force: true }));
-      const tricornSocket = path.join(prefix, "tricorn.sock");
-      const nginxSocket = path.join(prefix, "nginx.sock");
-      const app = path.join(prefix, "ws-probe.js");
-      fs.writeFileSync(app, WS_APP);
-      const conf = path.join(prefix, "nginx.conf");
-      fs.writeFileSync(conf, nginxConf(prefix, tricornSocket, nginxSocket, true));
       // One worker: GET /closes must reach the worker that served the sockets.
-      const tricorn: RunningServer = await startServer({ runtime, app, args: ["-w", "1", "-b", `unix:${tricornSocket}`] });
-      cleanups.push(async () => void (await tricorn.stop("SIGTERM", 5_000)));
-      const nginx = await startNginx(prefix, conf, nginxSocket);
-      cleanups.push(() => nginx.stop());
+      const { prefix, nginxSocket } = await serveBehindNginx(WS_APP, "1", true);
 
       // Text, a small and a large binary message (the large one above nginx's proxy buffers), echoed in order.
       const first = await openWebSocket(nginxSocket);
