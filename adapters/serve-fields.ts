@@ -2,15 +2,15 @@
  * Fields of a `Bun.serve` / `Deno.serve` options object that an app module
  * may export next to `fetch` (`export default { port: 3000, fetch, error }`).
  * `error(err)` is honoured: it answers a request whose `fetch` threw or
- * rejected, as in Bun. The others configure a server tricorn does not
- * create — it binds `--bind` before any app code runs (the master never
- * imports the app) — so each is named once in a warning with the tricorn
- * setting that does the job.
+ * rejected, as in Bun. `port` and `hostname` are the bind when none was
+ * given (core/net/app-bind.ts; the worker boot decides, core/worker/boot.ts).
+ * The others configure a server tricorn does not create, so each is named
+ * once in a warning with the tricorn setting that does the job.
  */
+import { isServeOptionsObject } from "../core/net/app-bind.ts";
+
 /** Runtime-server options tricorn does not take from the app, and what to use instead. */
 const NOT_HONOURED: Readonly<Record<string, string>> = {
-  port: "listen with -b/--bind HOST:PORT",
-  hostname: "listen with -b/--bind HOST:PORT",
   unix: "listen with -b unix:PATH",
   routes: "route inside fetch() (for example with Hono)",
   static: "route inside fetch() (for example with Hono)",
@@ -31,7 +31,7 @@ const NOT_HONOURED: Readonly<Record<string, string>> = {
  */
 export function serveFieldWarnings(app: unknown, label: string): string[] {
   // Only object literals are Bun.serve/Deno.serve options; a framework's app (Hono has `routes`) is not.
-  if (app === null || typeof app !== "object" || ![Object.prototype, null].includes(Object.getPrototypeOf(app))) return [];
+  if (!isServeOptionsObject(app)) return [];
   const warnings: string[] = [];
   for (const [field, instead] of Object.entries(NOT_HONOURED)) {
     if (field in app && (app as Record<string, unknown>)[field] !== undefined) {

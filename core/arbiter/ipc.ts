@@ -10,6 +10,8 @@
  */
 
 import { isStatsCounters, type StatsCounters } from "../server/stats.ts";
+import type { AppBindFields } from "../net/app-bind.ts";
+import type { BindAddress } from "../net/bind.ts";
 
 /** What a worker reports about itself with each heartbeat (`tricorn ctl status`, metrics). */
 export interface WorkerStats {
@@ -28,7 +30,9 @@ export interface WorkerStats {
 /** Master → worker. */
 export type MasterMessage =
   /** Reopen log files (the master got SIGUSR1). */
-  { type: "reopen-logs" };
+  | { type: "reopen-logs" }
+  /** The answer to `app-bind`: listen on these addresses (ports resolved by the master's test bind). */
+  | { type: "binds"; binds: BindAddress[] };
 
 /** Worker → master. */
 export type WorkerMessage =
@@ -39,6 +43,12 @@ export type WorkerMessage =
   | { type: "heartbeat"; stats?: WorkerStats }
   /** The app is loaded and the worker listens on every bind. */
   | { type: "booted" }
+  /**
+   * No bind was given: the app is loaded and exports these `port`/`hostname`
+   * (validated; absent when it does not). The worker listens once the master
+   * answers with `binds` (core/arbiter/bind-from-app.ts).
+   */
+  | ({ type: "app-bind" } & AppBindFields)
   /** The worker completed its first request (sent once): its death is then no crash loop. */
   | { type: "served" }
   /** Loading the app or binding failed; the worker exits with {@link WORKER_BOOT_ERROR} next. */
@@ -64,6 +74,8 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
       return true;
     case "boot-error":
       return typeof msg.message === "string";
+    case "app-bind":
+      return (msg.port === undefined || typeof msg.port === "number") && (msg.hostname === undefined || typeof msg.hostname === "string");
     case "retire":
       return typeof msg.requests === "number" && (msg.reason === undefined || typeof msg.reason === "string");
     default:
@@ -85,7 +97,26 @@ function isWorkerStats(value: unknown): value is WorkerStats {
 
 /** True when `value` is a well-formed {@link MasterMessage}. */
 export function isMasterMessage(value: unknown): value is MasterMessage {
-  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "reopen-logs";
+  if (typeof value !== "object" || value === null) return false;
+  const msg = value as Record<string, unknown>;
+  if (msg.type === "reopen-logs") return true;
+  return msg.type === "binds" && Array.isArray(msg.binds) && msg.binds.every(isBindAddress);
+}
+
+/** A {@link BindAddress} as it arrives over IPC. */
+function isBindAddress(value: unknown): value is BindAddress {
+  if (typeof value !== "object" || value === null) return false;
+  const bind = value as Record<string, unknown>;
+  switch (bind.kind) {
+    case "tcp":
+      return typeof bind.host === "string" && typeof bind.port === "number";
+    case "unix":
+      return typeof bind.path === "string";
+    case "fd":
+      return typeof bind.fd === "number";
+    default:
+      return false;
+  }
 }
 
 const encoder = new TextEncoder();

@@ -7,7 +7,7 @@
 import { Arbiter } from "./arbiter.ts";
 import type { ArbiterConfig, ArbiterHooks, ArbiterView } from "./arbiter-types.ts";
 import { parseCommandLine } from "../config/cli.ts";
-import { WORKER_BINDS_ENV } from "../config/worker-env.ts";
+import { WORKER_BIND_FROM_APP_ENV, WORKER_BINDS_ENV } from "../config/worker-env.ts";
 import type { ProcessLayer } from "./process.ts";
 import { OperationsError, startOperations } from "./operations.ts";
 import { MasterRegistry } from "./registry.ts";
@@ -26,6 +26,9 @@ import { activatedBinds, socketActivationUnsupported } from "./socket-activation
 import { secureUnixSockets, workerCredentials } from "./privileges.ts";
 import type { Credentials } from "../config/credentials.ts";
 import { launchedByNpm, watchLauncher } from "./launcher-watch.ts";
+import { answeringAppBinds } from "./bind-from-app.ts";
+import { appBindAddress, appBindSource, describeAppBind, type AppBindFields } from "../net/app-bind.ts";
+import { errorMessage } from "../log/logger.ts";
 
 /** How long the master holds its start-up log lines at most (see core/log/startup-log.ts). */
 const STARTUP_LOG_HOLD_MS = 10_000;
@@ -52,6 +55,13 @@ export interface MasterOptions {
   notes?: readonly string[];
   /** Called once the arbiter runs (start a `--reload` watcher); the function returned is called when it stops. */
   onRunning?: (arbiter: Arbiter) => (() => void) | void;
+  /**
+   * False when no layer gave a bind (command line, TRICORN_BIND,
+   * TRICORN_CMD_ARGS, config file): unless systemd passes sockets, the app's
+   * `port`/`hostname` export then decides it (core/arbiter/bind-from-app.ts).
+   * Default true: `settings.bind` as it is.
+   */
+  bindGiven?: boolean;
 }
 
 const IGNORE: SocketHandlers = { data() {}, drain() {}, end() {}, close() {} };
@@ -143,13 +153,15 @@ export async function runMaster(
   const log = holdStartupLog(logger);
   log.info(`Starting tricorn ${VERSION} (${rt.name})`);
   for (const note of options.notes ?? []) log.info(note);
-  let probed: { binds: BindAddress[]; urls: string[] };
+  let probed: { binds: BindAddress[]; urls: string[] } = { binds: [], urls: [] };
   let credentials: Credentials | null;
+  const bindFromApp = options.bindGiven === false && activatedBinds(rt.env, rt.pid) === null;
   try {
     settings = withActivatedSockets(rt, settings, log);
     refuseUnshareable(rt, layer, settings);
     credentials = workerCredentials(rt, settings);
-    probed = await probeBinds(rt, settings, log);
+    // From the app: bound once the first worker reported its port/hostname (resolveFromApp below).
+    if (!bindFromApp) probed = await probeBinds(rt, settings, log);
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     log.discard();
@@ -172,13 +184,30 @@ export async function runMaster(
   });
   const hooks = withReadyLine(options.hooks);
   const workerEnv = options.workerEnv ?? {};
-  workerEnv[WORKER_BINDS_ENV] = JSON.stringify(probed.binds);
+  if (bindFromApp) workerEnv[WORKER_BIND_FROM_APP_ENV] = "1";
+  else workerEnv[WORKER_BINDS_ENV] = JSON.stringify(probed.binds);
+  // The first `app-bind` report decides; a failure stops the master with its one line (exit 1 or 2).
+  const resolveFromApp = async (fields: AppBindFields): Promise<BindAddress[] | null> => {
+    const bind = appBindAddress(fields, settings.bind[0]!);
+    log.info(describeAppBind(bind, fields));
+    try {
+      settings = { ...settings, bind: [bind] };
+      probed = await probeBinds(rt, settings, log);
+    } catch (error) {
+      arbiter.startupFailure = `${errorMessage(error)} (the address is ${appBindSource(fields)})`;
+      arbiter.stop(true, error instanceof StartupError ? error.exitCode : EXIT_FAILURE, "Cannot bind the app's address.");
+      return null;
+    }
+    workerEnv[WORKER_BINDS_ENV] = JSON.stringify(probed.binds);
+    return probed.binds;
+  };
   if (credentials !== null) log.info(`Workers run as ${credentials.userLabel}, group ${credentials.groupLabel}`);
   // An app that takes long to boot still gets its log lines shown.
   const releaseTimer = rt.timers.setTimeout(() => log.release(), STARTUP_LOG_HOLD_MS);
   const registry = new MasterRegistry();
-  const arbiter = new Arbiter({
-    processes: await layer.createProcessManager(probed.binds, credentials ?? undefined),
+  const processes = await layer.createProcessManager(bindFromApp ? settings.bind : probed.binds, credentials ?? undefined);
+  const arbiter: Arbiter = new Arbiter({
+    processes: bindFromApp ? answeringAppBinds(processes, resolveFromApp) : processes,
     timers: rt.timers,
     logger: log,
     config: arbiterConfig(settings, hooks),

@@ -10,7 +10,9 @@
  * worker after `timeout` seconds.
  */
 import { WORKER_BOOT_ERROR } from "./ipc.ts";
-import type { WorkerMessage, WorkerStats } from "./ipc.ts";
+import type { MasterMessage, WorkerMessage, WorkerStats } from "./ipc.ts";
+import type { AppBindFields } from "../net/app-bind.ts";
+import type { BindAddress } from "../net/bind.ts";
 import { describeError, errorMessage } from "../log/logger.ts";
 import type { FaultKind, WorkerHost } from "./process.ts";
 import type { Logger } from "../log/logger.ts";
@@ -50,7 +52,20 @@ export interface WorkerBootContext {
   requestDone(): void;
   /** Requests finished so far (the calls to {@link requestDone}). */
   served(): number;
+  /**
+   * No bind was given: report the app's `port`/`hostname` to the master
+   * (`app-bind`) and resolve with the addresses it answers (`binds`).
+   * Rejects when no answer comes within {@link BINDS_WAIT_MS} (or the
+   * test's `bindsWaitMs`), or when the worker is told to stop meanwhile.
+   */
+  bindsFromMaster(fields: AppBindFields): Promise<BindAddress[]>;
 }
+
+/**
+ * How long a worker waits for the master's `binds` answer: the master only
+ * test-binds the address (milliseconds), so this bounds a lost message.
+ */
+export const BINDS_WAIT_MS = 30_000;
 
 /** Everything {@link runWorker} needs. */
 export interface RunWorkerOptions {
@@ -64,6 +79,8 @@ export interface RunWorkerOptions {
   random?: () => number;
   /** Resident set size of this process in bytes (`max_worker_memory`; the runtime's Platform). */
   residentMemory?: () => number;
+  /** Bound on waiting for the master's `binds` (default {@link BINDS_WAIT_MS}; tests shorten it). */
+  bindsWaitMs?: number;
 }
 
 /**
@@ -91,6 +108,8 @@ class WorkerControl {
   private tickTimer: TimerHandle | null = null;
   private graceTimer: TimerHandle | null = null;
   private resolve: (code: number) => void = () => {};
+  /** Waiting for the master's `binds` answer (bindsFromMaster). */
+  private bindsWait: { resolve(binds: BindAddress[]): void; reject(error: Error): void } | null = null;
 
   constructor(private readonly o: RunWorkerOptions) {
     const { maxRequests, maxRequestsJitter } = o.settings;
@@ -107,9 +126,7 @@ class WorkerControl {
     host.onSignal("SIGINT", () => this.o.logger.debug("Ignoring SIGINT: the master stops the workers"));
     host.onSignal("SIGQUIT", () => this.stop(false));
     host.onSignal("SIGUSR1", () => this.reopenLogs());
-    host.onMessage((message) => {
-      if (message.type === "reopen-logs") this.reopenLogs();
-    });
+    host.onMessage((message) => this.onMessage(message));
     host.onMasterGone(() => this.masterGone());
     host.onFault((error, kind) => this.fault(error, kind));
     this.startTicking();
@@ -117,10 +134,35 @@ class WorkerControl {
     return done;
   }
 
+  private onMessage(message: MasterMessage): void {
+    if (message.type === "reopen-logs") this.reopenLogs();
+    else if (message.type === "binds") this.bindsWait?.resolve(message.binds);
+  }
+
+  /** See {@link WorkerBootContext.bindsFromMaster}. */
+  private bindsFromMaster(fields: AppBindFields): Promise<BindAddress[]> {
+    const ms = this.o.bindsWaitMs ?? BINDS_WAIT_MS;
+    return new Promise<BindAddress[]>((resolve, reject) => {
+      const timer = this.o.timers.setTimeout(() => done(null, new Error(`the master sent no address to listen on within ${ms / 1000} s`)), ms);
+      const done = (binds: BindAddress[] | null, error?: Error) => {
+        this.o.timers.clearTimeout(timer);
+        this.bindsWait = null;
+        if (binds !== null) resolve(binds);
+        else reject(error);
+      };
+      this.bindsWait = { resolve: (binds) => done(binds), reject: (error) => done(null, error) };
+      this.o.host.send({ type: "app-bind", ...fields });
+    });
+  }
+
   private async boot(): Promise<void> {
     let serving: ServingWorker;
     try {
-      serving = await this.o.boot({ requestDone: () => this.requestDone(), served: () => this.requests });
+      serving = await this.o.boot({
+        requestDone: () => this.requestDone(),
+        served: () => this.requests,
+        bindsFromMaster: (fields) => this.bindsFromMaster(fields),
+      });
     } catch (error) {
       if (this.state === "done") return;
       this.o.logger.debug(`Boot failure detail: ${describeError(error)}`);
@@ -187,6 +229,7 @@ class WorkerControl {
     }
     const wasServing = this.state === "serving";
     this.state = "stopping";
+    this.bindsWait?.reject(new Error("stopped before the master sent an address to listen on"));
     const seconds = this.o.settings.gracefulTimeout;
     this.graceTimer = this.o.timers.setTimeout(() => {
       this.o.logger.warning(`Graceful stop took longer than ${seconds} s; exiting with requests in flight`);
@@ -252,6 +295,7 @@ class WorkerControl {
   private finish(code: number): void {
     if (this.state === "done") return;
     this.state = "done";
+    this.bindsWait?.reject(new Error("stopped before the master sent an address to listen on"));
     // Final counters, so the master's totals include the requests since the last heartbeat.
     if (this.serving?.stats !== undefined) this.o.host.send(this.heartbeat());
     if (this.tickTimer !== null) this.o.timers.clearInterval(this.tickTimer);

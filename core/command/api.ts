@@ -20,7 +20,8 @@ import { buildHandler } from "../../adapters/detect.ts";
 import type { FetchApp } from "../../adapters/fetch.ts";
 import type { GatewayApp } from "../../adapters/gateway.ts";
 import { bootServer, serveHandler } from "../worker/boot.ts";
-import type { ServingProcess, WorkerRuntime } from "../worker/serving.ts";
+import { listenSettings, type ServingProcess, type WorkerRuntime } from "../worker/serving.ts";
+import { appBindAddress, type AppBindFields } from "../net/app-bind.ts";
 
 /** How a config file (or `serve()`) may write a setting's value: lists as one string or an array, numbers also as text. */
 export type ConfigValue<T> = T extends readonly unknown[] ? string | readonly string[] : T extends number ? number | string : T extends boolean ? boolean : T extends string ? T : never;
@@ -85,14 +86,18 @@ function settingsOf(options: Omit<ServeOptions, "app">): Settings {
 export async function serveWith(rt: WorkerRuntime, options: ServeOptions): Promise<TricornServer> {
   if (options === null || typeof options !== "object" || !("app" in options)) throw new SettingError("serve(): expected { app, ...settings }");
   const { app, ...rest } = options;
-  const settings = settingsOf(rest);
+  let settings = settingsOf(rest);
   const logs = openLogs(rt, settings, { access: true });
+  // No `bind` option: a Bun.serve-style app's port/hostname decide it, as with the tricorn command.
+  const fallback = settings.bind[0]!;
+  const bindsFromApp = rest.bind === undefined ? (fields: AppBindFields) => [appBindAddress(fields, fallback)] : undefined;
   let serving: ServingProcess;
   try {
     if (typeof app === "string") {
-      serving = await bootServer(rt, settings, app, logs.logger, { accessLog: logs.accessLog });
+      serving = await bootServer(rt, settings, app, logs.logger, { accessLog: logs.accessLog, bindsFromApp });
     } else {
       if (settings.engine === "native") throw new SettingError("serve(): engine native needs `app` as a module path");
+      settings = await listenSettings(settings, app, "serve(): app", logs.logger, { bindsFromApp });
       let built;
       try {
         const options = { headerMap: settings.header_map, multiprocess: false, logger: logs.logger, nodeStreams: rt.nodeStreams };

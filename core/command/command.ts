@@ -13,7 +13,9 @@
  */
 import { locateApp } from "../config/app-spec.ts";
 import type { Arbiter } from "../arbiter/arbiter.ts";
-import { bindErrorReason } from "../net/bind.ts";
+import { bindErrorReason, formatBind } from "../net/bind.ts";
+import { appBindAddress, appBindFields, appBindSource, overriddenAppBindWarnings } from "../net/app-bind.ts";
+import { activatedBinds } from "../arbiter/socket-activation.ts";
 import { runMaster } from "../arbiter/master.ts";
 import type { MasterOptions } from "../arbiter/master.ts";
 import { runWorkerProcess } from "../worker/worker-main.ts";
@@ -90,7 +92,11 @@ export async function runCli(rt: Runtime): Promise<number> {
     }
     checkEngine(rt, settings);
     const options = masterOptions(rt, command, app, logs);
-    return await runMaster(rt, rt.processes, settings, logs.logger, { ...options, notes: autoWorkersNote === null ? [] : [autoWorkersNote] });
+    return await runMaster(rt, rt.processes, settings, logs.logger, {
+      ...options,
+      notes: autoWorkersNote === null ? [] : [autoWorkersNote],
+      bindGiven: command.given.has("bind"),
+    });
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     logs.flush();
@@ -140,21 +146,22 @@ function checkAppFile(rt: Runtime, app: string): string {
 
 /**
  * `--check-config`: read the TLS files (if any), load the app and build its
- * handler, without binding or serving; one line either way.
+ * handler, without binding or serving; one line either way, naming the
+ * addresses the server would bind and where they come from.
  */
 async function checkConfig(rt: Runtime, command: ResolvedCommand, app: string, logs: Logs): Promise<number> {
   const { settings } = command;
+  let binds: string;
   try {
     loadTls(rt, settings);
+    let exported: { value: unknown; label: string } = { value: undefined, label: "export default" };
+    const onExport = (value: unknown, label: string) => (exported = { value, label });
     if (checkEngine(rt, settings) !== undefined) {
-      await loadNativeApp(rt, settings, app, logs.logger);
+      await loadNativeApp(rt, settings, app, logs.logger, onExport);
     } else {
-      await loadHandler(rt, app, settings.interface, logs.logger, {
-        headerMap: settings.header_map,
-        multiprocess: settings.workers > 1,
-        nodeStreams: rt.nodeStreams,
-      });
+      await loadHandler(rt, app, settings.interface, logs.logger, { headerMap: settings.header_map, multiprocess: settings.workers > 1, nodeStreams: rt.nodeStreams }, onExport);
     }
+    binds = bindsToCheck(rt, command, exported.value, exported.label, logs);
   } catch (error) {
     if (!(error instanceof StartupError)) throw error;
     logs.flush();
@@ -162,8 +169,30 @@ async function checkConfig(rt: Runtime, command: ResolvedCommand, app: string, l
     return error.exitCode;
   }
   const config = command.configFile === null ? "no config file" : `config file ${settings.config}`;
-  rt.writeStdout(`config OK: app ${app}, ${config}\n`);
+  rt.writeStdout(`config OK: app ${app}, ${config}, ${binds}\n`);
   return 0;
+}
+
+/**
+ * `bind 127.0.0.1:3000 (from the app's port export)`: what `--check-config`
+ * says the master would bind (core/arbiter/master.ts decides the same way).
+ * A bad `port`/`hostname` export is a {@link StartupError} naming it.
+ */
+function bindsToCheck(rt: Runtime, command: ResolvedCommand, exported: unknown, label: string, logs: Logs): string {
+  const activated = activatedBinds(rt.env, rt.pid);
+  if (activated !== null) return `bind ${activated.map(formatBind).join(", ")} (systemd sockets, LISTEN_FDS)`;
+  const given = command.settings.bind.map(formatBind).join(", ");
+  if (command.given.has("bind")) {
+    for (const warning of overriddenAppBindWarnings(exported, label)) logs.logger.warning(warning);
+    return `bind ${given}`;
+  }
+  let fields;
+  try {
+    fields = appBindFields(exported, label);
+  } catch (error) {
+    throw new StartupError(errorMessage(error), EXIT_USAGE);
+  }
+  return `bind ${formatBind(appBindAddress(fields, command.settings.bind[0]!))} (${appBindSource(fields)})`;
 }
 
 /** Hooks, log reopening, HUP re-reading and the `--reload` watcher for the master. */

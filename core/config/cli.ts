@@ -18,6 +18,8 @@ export interface CommandLine {
   settings: Settings;
   /** The APP argument; null only when `--help` or `--version` was given without one. */
   app: string | null;
+  /** Settings some layer set (environment, config file, $TRICORN_CMD_ARGS, command line); the rest are defaults. */
+  given: ReadonlySet<SettingName>;
 }
 
 /** Environment as a plain lookup (the runtime's environment variables). */
@@ -232,10 +234,14 @@ export function splitShellWords(text: string): string[] {
  */
 export function parseCommandLine(argv: readonly string[], env: Environment, config: Partial<Settings> = {}): CommandLine {
   const settings = defaultSettings() as Record<string, unknown>;
+  const given = new Set<SettingName>();
   const fromCmdArgs = env[CMD_ARGS_ENV] ? parseTokens(splitShellWords(env[CMD_ARGS_ENV] as string), CMD_ARGS_ENV) : null;
   const fromArgv = parseTokens(argv, null);
   for (const layer of [parseEnvironment(env), new Map(Object.entries(config)), fromCmdArgs?.values, fromArgv.values]) {
-    for (const [name, value] of layer ?? []) settings[name] = value;
+    for (const [name, value] of layer ?? []) {
+      settings[name] = value;
+      given.add(name as SettingName);
+    }
   }
   if (fromCmdArgs && fromCmdArgs.positionals.length > 0) {
     throw new SettingError(`${CMD_ARGS_ENV}: unexpected argument ${JSON.stringify(fromCmdArgs.positionals[0])} (give APP on the command line)`);
@@ -246,10 +252,10 @@ export function parseCommandLine(argv: readonly string[], env: Environment, conf
     throw new SettingError(`unexpected argument ${JSON.stringify(extra)} (only one APP may be given)`);
   }
   if (app === undefined) {
-    if (resolved.help || resolved.version || resolved.print_config) return { settings: resolved, app: null };
+    if (resolved.help || resolved.version || resolved.print_config) return { settings: resolved, app: null, given };
     throw new SettingError("missing APP argument (usage: tricorn [OPTIONS] APP; see --help)");
   }
-  return { settings: resolved, app };
+  return { settings: resolved, app, given };
 }
 
 function flagColumn(def: SettingDef<unknown>): string {

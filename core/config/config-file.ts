@@ -88,6 +88,8 @@ export interface ResolvedCommand {
   hooks: ConfigHooks;
   /** Absolute path of the config file read, or null. */
   configFile: string | null;
+  /** Settings a layer set, the rest being defaults (core/config/cli.ts); empty in a worker. */
+  given: ReadonlySet<SettingName>;
 }
 
 /** A value as shown in messages: JSON for data, a word for the rest. */
@@ -238,7 +240,7 @@ function workerCommand(env: Readonly<Record<string, string | undefined>>): Resol
   const text = env[WORKER_SETTINGS_ENV];
   if (!text || env[WORKER_ENV] !== "1") return null;
   const { settings, app } = JSON.parse(text) as { settings: Settings; app: string };
-  return { settings, app, hooks: {}, configFile: null };
+  return { settings, app, hooks: {}, configFile: null, given: new Set() };
 }
 
 /** JSON for {@link WORKER_SETTINGS_ENV}. */
@@ -276,9 +278,9 @@ export async function resolveCommand(
   if (path === null) return { ...first, hooks: {}, configFile: null };
   const label = previous?.settings.config ?? first.settings.config ?? path.slice(path.lastIndexOf("/") + 1);
   const { values, hooks } = await loadConfigFile(rt, path, label, options);
-  const { settings, app } = parseCommandLine(rt.args, rt.env, values);
+  const { settings, app, given } = parseCommandLine(rt.args, rt.env, values);
   settings.config = label; // so --print-config shows which file was read
-  return { settings, app, hooks, configFile: path };
+  return { settings, app, hooks, configFile: path, given };
 }
 
 /** `name = value` lines of the effective settings in table order (`--print-config`); actions are left out. */

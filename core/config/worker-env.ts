@@ -21,6 +21,16 @@ export const WORKER_SETTINGS_ENV = "TRICORN_WORKER_SETTINGS";
  */
 export const WORKER_BINDS_ENV = "TRICORN_WORKER_BINDS";
 
+/**
+ * Environment variable set to `"1"` for every worker when no bind was given
+ * (no `--bind`, TRICORN_BIND, `bind` in a config file or socket
+ * activation): the app's `port`/`hostname` export is the bind
+ * (core/net/app-bind.ts). While {@link WORKER_BINDS_ENV} is not set yet, the
+ * worker reports them to the master after loading the app and listens on the
+ * addresses it answers (core/arbiter/bind-from-app.ts).
+ */
+export const WORKER_BIND_FROM_APP_ENV = "TRICORN_BIND_FROM_APP";
+
 /** True when this process was spawned by a tricorn master as a worker. */
 export function isWorkerProcess(env: Readonly<Record<string, string | undefined>>): boolean {
   return env[WORKER_ENV] === "1";

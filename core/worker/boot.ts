@@ -14,7 +14,7 @@ import { ConnectionGate } from "../server/accept-gate.ts";
 import { bootNative } from "./engine.ts";
 import { loadHandler } from "./load-app.ts";
 import { websocketConfigFrom } from "../../adapters/ws/config.ts";
-import { boundedStop, type BootOptions, type ServingProcess, type WorkerRuntime } from "./serving.ts";
+import { boundedStop, listenSettings, type BootOptions, type ServingProcess, type WorkerRuntime } from "./serving.ts";
 
 /** Settings mapped onto ServerCore's options. */
 export function serverOptionsFrom(settings: Settings): ServerOptions {
@@ -54,13 +54,21 @@ export async function bootServer(
   if (settings.engine === "native") return bootNative(rt, settings, app, logger, boot);
   // Before the app is imported, so every `Response` it makes is the light one.
   if (settings.light_response && rt.installLightResponse !== undefined) rt.installLightResponse();
-  const handler = await loadHandler(rt, app, settings.interface, logger, {
-    headerMap: settings.header_map,
-    multiprocess: boot.multiprocess ?? false,
-    nodeStreams: rt.nodeStreams,
-    websocket: websocketConfigFrom(settings, rt.deflateCodec),
-  });
-  return serveHandler(rt, settings, handler, logger, boot);
+  let exported: { value: unknown; label: string } = { value: undefined, label: "export default" };
+  const handler = await loadHandler(
+    rt,
+    app,
+    settings.interface,
+    logger,
+    {
+      headerMap: settings.header_map,
+      multiprocess: boot.multiprocess ?? false,
+      nodeStreams: rt.nodeStreams,
+      websocket: websocketConfigFrom(settings, rt.deflateCodec),
+    },
+    (value, label) => (exported = { value, label }),
+  );
+  return serveHandler(rt, await listenSettings(settings, exported.value, exported.label, logger, boot), handler, logger, boot);
 }
 
 /**

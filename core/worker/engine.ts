@@ -11,8 +11,8 @@ import type { Settings } from "../config/settings.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TlsOptions } from "../net/tls.ts";
 import { EXIT_USAGE, StartupError } from "../config/errors.ts";
-import { loadApp } from "./load-app.ts";
-import { boundedStop, type BootOptions, type ServingProcess, type WorkerRuntime } from "./serving.ts";
+import { loadApp, type ExportObserver } from "./load-app.ts";
+import { boundedStop, listenSettings, type BootOptions, type ServingProcess, type WorkerRuntime } from "./serving.ts";
 import { detectInterface } from "../../adapters/detect.ts";
 import type { FetchApp } from "../../adapters/fetch.ts";
 import { createNativeApp } from "../../adapters/native.ts";
@@ -63,11 +63,11 @@ export function checkEngine(rt: WorkerRuntime, settings: Settings): WorkerRuntim
  * Import APP for `--engine native`: it must be a fetch app (a gateway app is
  * a one-line {@link StartupError}). Used when booting and by `--check-config`.
  */
-export async function loadNativeApp(rt: WorkerRuntime, settings: Settings, app: string, logger: Logger): Promise<FetchApp> {
-  const loaded = await loadApp(rt, app, logger, (picked) => ({
-    value: picked.value,
-    kind: detectInterface(picked.value, settings.interface, picked.name),
-  }));
+export async function loadNativeApp(rt: WorkerRuntime, settings: Settings, app: string, logger: Logger, onExport?: ExportObserver): Promise<FetchApp> {
+  const loaded = await loadApp(rt, app, logger, (picked) => {
+    onExport?.(picked.value, `export ${picked.name}`);
+    return { value: picked.value, kind: detectInterface(picked.value, settings.interface, picked.name) };
+  });
   if (loaded.kind !== "fetch") throw new StartupError(NATIVE_FETCH_ONLY, EXIT_USAGE);
   return loaded.value as FetchApp;
 }
@@ -77,10 +77,13 @@ export async function loadNativeApp(rt: WorkerRuntime, settings: Settings, app: 
  * serves the fetch app on every bind; a gateway app, or a setting the
  * engine cannot honour, is a one-line {@link StartupError}.
  */
-export async function bootNative(rt: WorkerRuntime, settings: Settings, app: string, logger: Logger, boot: BootOptions): Promise<ServingProcess> {
-  const serveNative = checkEngine(rt, settings)!;
+export async function bootNative(rt: WorkerRuntime, configured: Settings, app: string, logger: Logger, boot: BootOptions): Promise<ServingProcess> {
+  const serveNative = checkEngine(rt, configured)!;
+  let label = "export default";
+  const fetchApp = await loadNativeApp(rt, configured, app, logger, (_value, name) => (label = name));
+  const settings = await listenSettings(configured, fetchApp, label, logger, boot);
   const stats = new ServerStats(() => rt.timers.now(), settings.metrics_bind !== null);
-  const nativeApp = createNativeApp(await loadNativeApp(rt, settings, app, logger), {
+  const nativeApp = createNativeApp(fetchApp, {
     stats,
     logger,
     accessLog: boot.accessLog ?? null,

@@ -15,6 +15,9 @@ import { buildHandler } from "../../adapters/detect.ts";
 import { describeLoadFailure } from "../config/load-error.ts";
 import type { HandlerOptions } from "../../adapters/detect.ts";
 
+/** Called with the picked export and its label (`export default`), e.g. to read its `port`/`hostname`. */
+export type ExportObserver = (value: unknown, label: string) => void;
+
 /**
  * Import APP and turn its export into a {@link RequestHandler}. Every failure
  * becomes a one-line {@link StartupError} (exit 2); the stack of an error
@@ -26,8 +29,10 @@ export function loadHandler(
   iface: Settings["interface"],
   logger: Logger,
   handlerOptions: Partial<HandlerOptions> = {},
+  onExport?: ExportObserver,
 ): Promise<RequestHandler> {
   return loadApp(loader, app, logger, async (picked) => {
+    onExport?.(picked.value, `export ${picked.name}`);
     const built = await buildHandler(picked.value, iface, { ...handlerOptions, logger }, picked.name);
     logger.info(`App interface: ${built.description} (export ${picked.name})`);
     return built.handler;

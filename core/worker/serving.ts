@@ -14,6 +14,11 @@ import type { Settings } from "../config/settings.ts";
 import type { Listener } from "../runtime/socket.ts";
 import type { Timers } from "../runtime/timers.ts";
 import type { NodeStreamClasses } from "../../adapters/node/streams.ts";
+import type { Logger } from "../log/logger.ts";
+import { errorMessage } from "../log/logger.ts";
+import type { BindAddress } from "../net/bind.ts";
+import { appBindFields, overriddenAppBindWarnings, type AppBindFields } from "../net/app-bind.ts";
+import { EXIT_USAGE, StartupError } from "../config/errors.ts";
 
 /** What booting a serving process needs from a runtime. */
 export interface WorkerRuntime extends Platform, AppLoader {
@@ -63,6 +68,32 @@ export interface BootOptions {
   multiprocess?: boolean;
   /** The access log (core/log/log-files.ts), or null/absent when it is off. */
   accessLog?: AccessLogger | null;
+  /**
+   * Set when no bind was given (no `--bind`, TRICORN_BIND, `bind` in a
+   * config file or socket activation): the app's `port`/`hostname`
+   * (validated) decide the addresses, which this returns once the app is
+   * loaded (a worker asks its master). Absent: `settings.bind` was given,
+   * and a `port`/`hostname` export is only warned about.
+   */
+  bindsFromApp?: (fields: AppBindFields) => Promise<readonly BindAddress[]> | readonly BindAddress[];
+}
+
+/**
+ * The settings to listen with once the app is loaded ({@link BootOptions.bindsFromApp}):
+ * a bad `port`/`hostname` is a one-line {@link StartupError} naming the value.
+ */
+export async function listenSettings(settings: Settings, exported: unknown, label: string, logger: Logger, boot: BootOptions): Promise<Settings> {
+  if (boot.bindsFromApp === undefined) {
+    for (const warning of overriddenAppBindWarnings(exported, label)) logger.warning(warning);
+    return settings;
+  }
+  let fields: AppBindFields;
+  try {
+    fields = appBindFields(exported, label);
+  } catch (error) {
+    throw new StartupError(errorMessage(error), EXIT_USAGE);
+  }
+  return { ...settings, bind: [...(await boot.bindsFromApp(fields))] };
 }
 
 /** `shutdown` bounded by `graceful_timeout`: resolves false when time ran out. */

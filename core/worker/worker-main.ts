@@ -10,7 +10,7 @@ import type { Settings } from "../config/settings.ts";
 import type { BindAddress } from "../net/bind.ts";
 import type { Logger } from "../log/logger.ts";
 import { runWorker } from "../arbiter/worker-control.ts";
-import { WORKER_BINDS_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
+import { WORKER_BIND_FROM_APP_ENV, WORKER_BINDS_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
 import { bootServer } from "./boot.ts";
 import type { WorkerRuntime } from "./serving.ts";
 
@@ -28,7 +28,11 @@ export async function runWorkerProcess(
   logs: { accessLog?: AccessLogger | null; reopenLogs?: () => void } = {},
 ): Promise<number> {
   const host = await layer.createWorkerHost(Number(rt.env[WORKER_ID_ENV] ?? 0));
-  const binds = rt.env[WORKER_BINDS_ENV] ? (JSON.parse(rt.env[WORKER_BINDS_ENV]!) as BindAddress[]) : settings.bind;
+  const resolved = rt.env[WORKER_BINDS_ENV] ? (JSON.parse(rt.env[WORKER_BINDS_ENV]!) as BindAddress[]) : null;
+  const binds = resolved ?? settings.bind;
+  // No bind was given: the app's port/hostname decide. The master answers the first workers once
+  // they loaded the app (it test-binds the address then); later ones get the answer in their env.
+  const bindFromApp = rt.env[WORKER_BIND_FROM_APP_ENV] === "1";
   const sharing = layer.sharing(binds);
   const serving: Settings = {
     ...settings,
@@ -53,6 +57,7 @@ export async function runWorkerProcess(
         onRequestDone: context.requestDone,
         multiprocess: settings.workers > 1,
         accessLog: logs.accessLog,
+        bindsFromApp: !bindFromApp ? undefined : resolved !== null ? () => resolved : (fields) => context.bindsFromMaster(fields),
       });
       return {
         shutdown: () => process.shutdown(),

@@ -2,7 +2,8 @@
  * The programmatic API from source on Node (runtimes/node/api.ts; the
  * packed tarball on Node, Deno and Bun is test/e2e/package.test.ts):
  * `serve()` of a fetch app, a gateway app, a node app and a module path, graceful
- * `stop()`, and one-line errors for bad options.
+ * `stop()`, an app's `port`/`hostname` as the bind when none is given, and
+ * one-line errors for bad options.
  */
 import path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -57,6 +58,20 @@ describe("serve()", () => {
       await gateway.stop();
       await fromFile.stop();
     }
+  });
+
+  test("no bind option: a Bun.serve-style app's port and hostname are the bind; a bad port is one line", async () => {
+    const server = await serve({ app: { port: 0, hostname: "127.0.0.1", fetch: () => new Response("from the app's port\n") } });
+    try {
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(portOf(server.url)).toBeGreaterThan(0);
+      expect(await request(portOf(server.url), "/")).toMatchObject({ status: 200, body: "from the app's port\n" });
+    } finally {
+      await server.stop();
+    }
+    await expect(serve({ app: { port: 70000, fetch: () => new Response("") } })).rejects.toThrow(
+      "serve(): app: `port` 70000 is not a port: expected an integer 0-65535",
+    );
   });
 
   test("a node app (Express)", async () => {

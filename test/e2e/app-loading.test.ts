@@ -1,7 +1,7 @@
 /**
  * Friendly app loading on every runtime: Bun.serve/Deno.serve-style export
- * fields (`error(err)` honoured on both engines, `port`/`routes` named in
- * warnings), load errors with file:line:column, and hints for ESM/CommonJS
+ * fields (`error(err)` honoured on both engines, `routes` named in a warning,
+ * and `port` too as the bind was given — test/e2e/app-bind.test.ts has the rest), load errors with file:line:column, and hints for ESM/CommonJS
  * mix-ups (Bun runs both kinds in either file, so it just serves).
  */
 import fs from "node:fs";
@@ -41,7 +41,7 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
       expect(await request(server.port, "/throw")).toMatchObject({ status: 503, body: "handled: thrown at /throw\n" });
       expect(await request(server.port, "/reject")).toMatchObject({ status: 503, body: "handled: rejected\n" });
       expect((await request(server.port, "/error-throws")).status).toBe(500);
-      expect(server.stderr()).toMatch(/`port` is a Bun\.serve\/Deno\.serve option that tricorn does not use; listen with -b\/--bind HOST:PORT/);
+      expect(server.stderr()).toMatch(/`port` is not used: a bind was given \(-b\/--bind, TRICORN_BIND or the config file\) and wins/);
       expect(server.stderr()).toMatch(/`routes` is a Bun\.serve\/Deno\.serve option that tricorn does not use; route inside fetch\(\)/);
     }, 60_000);
   }

@@ -93,7 +93,7 @@ describe.each(TESTED_RUNTIMES)("config files on %s", (runtime: RuntimeName) => {
   test("--check-config: a good setup prints one OK line and exits 0 without serving", async () => {
     const result = await runCli({ runtime, args: ["--check-config", "-c", EXAMPLE_CONFIG, EXAMPLE_APP] });
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`config OK: app ${EXAMPLE_APP}, config file ${EXAMPLE_CONFIG}\n`);
+    expect(result.stdout).toBe(`config OK: app ${EXAMPLE_APP}, config file ${EXAMPLE_CONFIG}, bind 127.0.0.1:8000\n`);
     expect(result.stdout).not.toContain("[hook]");
   });
 

@@ -203,6 +203,8 @@ export interface StartOptions {
   denoFlags?: string[];
   /** Deno only: the entry script instead of runtimes/deno/main.ts (relative to `cwd`, e.g. an installed dist/deno.js). */
   denoScript?: string;
+  /** Give no bind at all (the app's `port`/`hostname` export decides; it must export port 0). */
+  noBind?: boolean;
 }
 
 /** A running tricorn server. */
@@ -248,7 +250,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (!RUNTIMES.includes(runtime)) throw new Error(`unknown runtime ${options.runtime}`);
   if (runtime === "node") await ensureBuilt();
   const args = [...(options.args ?? [])];
-  if (!hasBind(args) && !options.env?.TRICORN_BIND) args.unshift("-b", "127.0.0.1:0");
+  if (!options.noBind && !hasBind(args) && !options.env?.TRICORN_BIND) args.unshift("-b", "127.0.0.1:0");
   const spawned = spawnTricorn(runtime, [...args, options.app], options.env, options.cwd ?? ROOT, options.detached, options.launcher, options.denoFlags, options.denoScript);
   let match: RegExpExecArray;
   try {
