@@ -1,7 +1,8 @@
 /**
  * `'upgrade'` listeners of an exported http.Server on Node, Deno and Bun
  * (test/fixtures/node-upgrade-app.js): the real `ws` package's noServer
- * `handleUpgrade()` echoing a `ws` client, a listener that refuses (401)
+ * `handleUpgrade()` echoing a `ws` client, Fastify with @fastify/websocket
+ * (test/fixtures/node-fastify-ws-app.js), a listener that refuses (401)
  * or throws, a hand-written protocol with bytes sent right after the
  * request, write() → false / 'drain' on the taken-over socket, a server
  * without 'upgrade' listeners answering through 'request' (node:http 20),
@@ -115,6 +116,25 @@ describe.each(TESTED_RUNTIMES)("node 'upgrade' listeners on %s", (runtime: Runti
     // The access log records the status the listener wrote (101 for the WebSocket, 401 for the refusal).
     await until(() => /GET \/deny HTTP\/1\.1 401/.test(server.stdout()), () => server.stdout(), 10_000);
     expect(server.stdout()).toMatch(/GET \/ws\?room=1 HTTP\/1\.1 101/);
+  });
+
+  test("Fastify with @fastify/websocket: a { websocket: true } route echoes; plain routes and 404s still answer", async () => {
+    const server = await startServer({ runtime, app: "test/fixtures/node-fastify-ws-app.js" });
+    const client = await openWs(server.port, "/ws");
+    client.ws.send("through fastify");
+    await until(() => client.messages.length === 2, "the welcome and the echo", 10_000);
+    expect(client.messages).toEqual(["welcome /ws", "through fastify"]);
+    client.ws.close(1000);
+    await until(() => client.closeCode() !== null, "the close handshake", 10_000);
+    expect(client.closeCode()).toBe(1000);
+    expect((await request(server.port, "/hello")).body).toBe("hello");
+    // An upgrade for an unknown route goes through Fastify's 404 handler, written on the socket.
+    const missing = await exchange(
+      server.port,
+      req("GET", "/nope", ["Host: test", "Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="]),
+      { until: 1, timeoutMs: 10_000 },
+    );
+    expect(missing.finals[0]?.status).toBe(404);
   });
 
   test("a hand-written protocol: bytes sent with the request, echo, write() → false and 'drain'", async () => {
