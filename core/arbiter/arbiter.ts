@@ -7,7 +7,7 @@
  * | signal          | action                                                        |
  * | --------------- | ------------------------------------------------------------- |
  * | TERM, INT, QUIT | graceful stop (SIGTERM workers, SIGKILL after graceful_timeout); a second one stops at once |
- * | HUP             | reload: start a full new set, wait until all booted, then gracefully stop the old set (without port sharing: stop first, then start) |
+ * | HUP             | reload: start a full new set, wait until all booted, then gracefully stop the old set (when no two workers can listen at once: stop first, then start) |
  * | TTIN / TTOU     | one worker more / fewer (never below 1)                       |
  * | USR1            | reopen log files, here and in the workers                     |
  *
@@ -24,7 +24,7 @@ import { CrashBackoff } from "./crash-backoff.ts";
 import { callHook } from "./hooks.ts";
 import { logWorkerExit, WorkerEnder } from "./worker-ending.ts";
 import { WORKER_ENV, WORKER_ID_ENV } from "../config/worker-env.ts";
-import { MASTER_SIGNALS, type MasterSignal, type ProcessManager, type WorkerProcess } from "./process.ts";
+import { MASTER_SIGNALS, singleWorker, type MasterSignal, type ProcessManager, type WorkerProcess } from "./process.ts";
 import type { ArbiterConfig, ArbiterHooks, ArbiterOptions, ArbiterTuning, ArbiterView, WorkerInfo } from "./arbiter-types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { TimerHandle, Timers } from "../runtime/timers.ts";
@@ -106,7 +106,7 @@ export class Arbiter implements ArbiterView {
 
   /** Number of workers the arbiter aims for (after TTIN/TTOU and platform limits). */
   get numWorkers(): number {
-    return this.processes.sharing === "none" ? 1 : this.config.workers;
+    return singleWorker(this.processes.sharing) ? 1 : this.config.workers;
   }
 
   /** Live workers, oldest first. */
@@ -149,7 +149,7 @@ export class Arbiter implements ArbiterView {
     if (this.state !== "running" || this.draining) throw new Error("the server is stopping");
     const next = this.config.workers + delta;
     if (next < 1) throw new Error(`cannot go below 1 worker (${this.config.workers} now)`);
-    if (delta > 0 && this.processes.sharing === "none") throw new Error("workers cannot share these addresses here, so only one runs");
+    if (delta > 0 && singleWorker(this.processes.sharing)) throw new Error("workers cannot share these addresses here, so only one runs");
     this.setWorkers(next);
     return next;
   }
@@ -167,7 +167,7 @@ export class Arbiter implements ArbiterView {
     this.releaseKeepAlive = this.processes.keepAlive();
     for (const sig of MASTER_SIGNALS) this.processes.onSignal(sig, () => this.signal(sig));
     for (const warning of this.processes.warnings()) this.logger.warning(warning);
-    if (this.processes.sharing === "none" && this.config.workers > 1) {
+    if (singleWorker(this.processes.sharing) && this.config.workers > 1) {
       this.logger.warning(
         `Workers cannot share these addresses on this runtime and platform (Unix-socket and fd:// binds, or no SO_REUSEPORT outside Linux); running 1 worker instead of ${this.config.workers}`,
       );
@@ -202,7 +202,7 @@ export class Arbiter implements ArbiterView {
         return;
       case "SIGTTIN":
         if (this.state !== "running") return;
-        if (this.processes.sharing === "none") {
+        if (singleWorker(this.processes.sharing)) {
           this.logger.warning("Ignoring TTIN: workers cannot share these addresses here, so only one runs");
           return;
         }

@@ -8,7 +8,7 @@ import { Arbiter } from "./arbiter.ts";
 import type { ArbiterConfig, ArbiterHooks, ArbiterView } from "./arbiter-types.ts";
 import { parseCommandLine } from "../config/cli.ts";
 import { WORKER_BIND_FROM_APP_ENV, WORKER_BINDS_ENV } from "../config/worker-env.ts";
-import type { ProcessLayer } from "./process.ts";
+import { singleWorker, type ProcessLayer } from "./process.ts";
 import { OperationsError, startOperations } from "./operations.ts";
 import { MasterRegistry } from "./registry.ts";
 import type { Platform } from "../runtime/platform.ts";
@@ -129,7 +129,7 @@ function withActivatedSockets(rt: MasterRuntime, settings: Settings, log: Logger
  * {@link StartupError} (exit 2) rather than silently fewer workers.
  */
 function refuseUnshareable(rt: MasterRuntime, layer: ProcessLayer, settings: Settings): void {
-  if (settings.workers <= 1 || layer.sharing(settings.bind) !== "none") return;
+  if (settings.workers <= 1 || !singleWorker(layer.sharing(settings.bind))) return;
   const bind = settings.bind.find((b) => b.kind !== "tcp") ?? settings.bind[0];
   const where = bind === undefined ? "these addresses" : formatBind(bind);
   throw new StartupError(

@@ -32,9 +32,18 @@ export type KillSignal = "SIGTERM" | "SIGQUIT" | "SIGABRT" | "SIGKILL";
  * How several workers share one listening address on this runtime/platform:
  * `cluster` (Node's master hands out connections or the listening handle),
  * `reuseport` (each worker binds with SO_REUSEPORT and the kernel balances),
- * `none` (only one process can listen: the arbiter runs a single worker).
+ * `handover` (unix sockets, each worker binding its own: one worker serves at
+ * a time, but a successor renames its socket over the path while its
+ * predecessor still serves, core/net/unix-handover.ts, so a reload overlaps),
+ * `none` (only one process can listen: the arbiter runs a single worker and
+ * stops it before starting its successor).
  */
-export type ListenSharing = "cluster" | "reuseport" | "none";
+export type ListenSharing = "cluster" | "reuseport" | "handover" | "none";
+
+/** Whether only one worker can serve the binds at a time (`-w N` is refused there). */
+export function singleWorker(sharing: ListenSharing): boolean {
+  return sharing === "none" || sharing === "handover";
+}
 
 /** One worker process seen from the master. */
 export interface WorkerProcess {
@@ -79,11 +88,13 @@ export abstract class SpawnedWorker implements WorkerProcess {
 }
 
 /**
- * How workers can share TCP binds where each binds the port itself:
- * SO_REUSEPORT balancing exists on Linux only, and only for TCP (not Unix
- * sockets or inherited fd:// sockets). `os` is the runtime's OS name.
+ * How workers can share binds where each binds the address itself:
+ * SO_REUSEPORT balancing exists on Linux only, and only for TCP; unix sockets
+ * alone are handed over by rename (not on Windows); inherited fd:// sockets
+ * and mixed binds cannot be shared. `os` is the runtime's OS name.
  */
 export function reusePortSharing(os: string, binds: readonly BindAddress[] = []): ListenSharing {
+  if (os !== "windows" && binds.length > 0 && binds.every((bind) => bind.kind === "unix")) return "handover";
   if (os !== "linux") return "none";
   return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
 }

@@ -6,7 +6,13 @@
 /** Parsed form of one `--bind` value. */
 export type BindAddress =
   | { kind: "tcp"; host: string; port: number }
-  | { kind: "unix"; path: string }
+  /**
+   * `replace`: bind beside the path and rename the new socket over it (set by
+   * the worker where one worker serves a unix socket at a time, so a
+   * successor takes the path from its predecessor without a gap:
+   * core/net/unix-handover.ts).
+   */
+  | { kind: "unix"; path: string; replace?: boolean }
   | { kind: "fd"; fd: number };
 
 

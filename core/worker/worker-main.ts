@@ -36,7 +36,8 @@ export async function runWorkerProcess(
   const sharing = layer.sharing(binds);
   const serving: Settings = {
     ...settings,
-    bind: binds,
+    // handover: a successor renames its socket over the path while this worker's predecessor still serves.
+    bind: sharing === "handover" ? binds.map((bind) => (bind.kind === "unix" ? { ...bind, replace: true } : bind)) : binds,
     // reuseport: every worker binds the port itself. cluster: the master shares one handle.
     reuse_port: sharing === "reuseport" ? true : sharing === "cluster" ? false : settings.reuse_port,
   };

@@ -6,7 +6,8 @@
  * Buffer, so chunks go to core without copying.
  */
 import fs from "node:fs";
-import { clearStaleUnixSocket, listenerUrl } from "../../core/net/bind.ts";
+import { listenerUrl } from "../../core/net/bind.ts";
+import { bindUnixSocket, closeUnixSocket } from "../../core/net/unix-handover.ts";
 import { LINGER_MS, WRITE_HIGH_WATER_MARK } from "../../core/runtime/socket.ts";
 import type { ListenFn } from "../../core/net/listen-types.ts";
 import type { TlsOptions } from "../../core/net/tls.ts";
@@ -217,6 +218,14 @@ const unixProbe = {
     }
   },
   remove: (path: string) => fs.rmSync(path, { force: true }),
+  inode(path: string) {
+    try {
+      return fs.lstatSync(path).ino;
+    } catch {
+      return null;
+    }
+  },
+  rename: (from: string, to: string) => fs.renameSync(from, to),
 };
 
 /**
@@ -229,21 +238,19 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
   const socket = socketHandlers(acceptor, options.tls);
   const tls = bunTls(options.tls);
   let listener: BunListener;
+  let inode: number | null = null;
   if (bind.kind === "unix") {
-    await clearStaleUnixSocket(bind.path, unixProbe);
-    listener = Bun.listen({ unix: bind.path, allowHalfOpen: true, tls, socket });
+    const bindAt = (path: string) => Bun.listen({ unix: path, allowHalfOpen: true, tls, socket });
+    ({ listener, inode } = await bindUnixSocket(bind, String(process.pid), unixProbe, bindAt, (l) => l.stop(true)));
   } else {
     listener = Bun.listen({ hostname: bind.host, port: bind.port, reusePort: options.reusePort, allowHalfOpen: true, tls, socket });
   }
-  let closed = false;
+  const close = () => listener.stop(false);
+  let closing: Promise<void> | null = null;
   return {
     url: listenerUrl(bind, bind.kind === "tcp" ? listener.port : undefined),
-    async close() {
-      if (closed) return;
-      closed = true;
-      listener.stop(false);
-      if (bind.kind === "unix") unixProbe.remove(bind.path);
-    },
+    close: () =>
+      (closing ??= bind.kind === "unix" ? closeUnixSocket(bind.path, inode, unixProbe, close, (ms) => new Promise((r) => setTimeout(r, ms))) : Promise.resolve(close())),
     // Bun.listen cannot stop accepting without closing the socket (which would reset its
     // queue): every connection keeps arriving, and core holds the ones over the cap unread.
     pauseAccepting() {},

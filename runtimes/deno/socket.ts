@@ -6,7 +6,8 @@
  * at once); otherwise they queue behind it, merged, and partial writes are
  * continued from the settled promise — no async function per write.
  */
-import { clearStaleUnixSocket, listenerUrl } from "../../core/net/bind.ts";
+import { listenerUrl } from "../../core/net/bind.ts";
+import { bindUnixSocket, closeUnixSocket } from "../../core/net/unix-handover.ts";
 import { LINGER_MS, READ_CHUNK_SIZE, READ_COPY_THRESHOLD, WRITE_HIGH_WATER_MARK } from "../../core/runtime/socket.ts";
 import type { ListenFn } from "../../core/net/listen-types.ts";
 import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runtime/socket.ts";
@@ -256,6 +257,14 @@ const unixProbe = {
       // gone already
     }
   },
+  inode(path: string) {
+    try {
+      return Deno.lstatSync(path).ino;
+    } catch {
+      return null;
+    }
+  },
+  rename: (from: string, to: string) => Deno.renameSync(from, to),
 };
 
 /** Whether an accept loop runs: closed for good, or paused until `resumed` settles. */
@@ -313,9 +322,9 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
     if (tls.ca !== undefined) throw tlsUnsupported("client certificates (--ca-certs) are not supported on Deno; use --cert-reqs none or another runtime");
     if (bind.kind === "unix") throw tlsUnsupported("TLS on unix sockets is not supported on Deno");
   }
+  let inode: number | null = null;
   if (bind.kind === "unix") {
-    await clearStaleUnixSocket(bind.path, unixProbe);
-    listener = Deno.listen({ transport: "unix", path: bind.path });
+    ({ listener, inode } = await bindUnixSocket(bind, String(Deno.pid), unixProbe, (path) => Deno.listen({ transport: "unix", path }), (l) => l.close()));
   } else {
     const tcpOptions: Deno.TcpListenOptions & { tcpBacklog?: number } = {
       hostname: bind.host,
@@ -332,15 +341,16 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
     state.resumed?.resolve();
     state.resumed = null;
   };
+  const close = () => {
+    state.closed = true;
+    resume();
+    listener.close();
+  };
+  let closing: Promise<void> | null = null;
   return {
     url: listenerUrl(bind, port),
-    async close() {
-      if (state.closed) return;
-      state.closed = true;
-      resume();
-      listener.close();
-      if (bind.kind === "unix") unixProbe.remove(bind.path);
-    },
+    close: () =>
+      (closing ??= bind.kind === "unix" ? closeUnixSocket(bind.path, inode, unixProbe, close, (ms) => new Promise((r) => setTimeout(r, ms))) : Promise.resolve(close())),
     // Not accepting keeps the socket and its queue (closing a SO_REUSEPORT socket would reset its queue).
     pauseAccepting() {
       if (!state.closed) state.resumed ??= Promise.withResolvers<void>();

@@ -462,6 +462,28 @@ describe("Arbiter: TTIN / TTOU / USR1", () => {
     expect(h.pm.spawned).toHaveLength(3);
   });
 
+  it("with a unix-socket handover: one worker, but HUP and max_requests start the successor before stopping the old one", async () => {
+    const h = await start({ workers: 3 }, {}, new FakeProcessManager("handover"));
+    expect(h.pm.spawned).toHaveLength(1);
+    expect(h.log.has("running 1 worker instead of 3")).toBe(true);
+    h.pm.raise("SIGTTIN");
+    expect(h.pm.spawned).toHaveLength(1);
+    bootAll(h.pm);
+    h.pm.raise("SIGHUP");
+    await flush();
+    expect(h.pm.spawned).toHaveLength(2);
+    expect(h.pm.spawned[0]!.kills).toEqual([]);
+    h.pm.spawned[1]!.boot();
+    expect(h.pm.spawned[0]!.kills).toEqual(["SIGTERM"]);
+    expect(h.log.has("Reload complete")).toBe(true);
+    h.pm.spawned[0]!.exit(0);
+    h.pm.spawned[1]!.emit({ type: "retire", requests: 100 });
+    expect(h.pm.spawned).toHaveLength(3);
+    expect(h.pm.spawned[1]!.kills).toEqual([]);
+    h.pm.spawned[2]!.boot();
+    expect(h.pm.spawned[1]!.kills).toEqual(["SIGTERM"]);
+  });
+
   it("USR1 reopens the master's logs and forwards to workers", async () => {
     let reopened = 0;
     const h = await start({ workers: 2 }, { reopenLogs: () => reopened++ });
@@ -536,6 +558,14 @@ describe("reusePortSharing", () => {
     expect(reusePortSharing("linux", [tcp, { kind: "unix", path: "/run/a.sock" }])).toBe("none");
     expect(reusePortSharing("linux", [{ kind: "fd", fd: 3 }])).toBe("none");
     expect(reusePortSharing("darwin", [tcp])).toBe("none");
+  });
+
+  it("hands unix sockets over by rename (not on Windows)", () => {
+    const unix = { kind: "unix", path: "/run/a.sock" } as const;
+    expect(reusePortSharing("linux", [unix])).toBe("handover");
+    expect(reusePortSharing("darwin", [unix, unix])).toBe("handover");
+    expect(reusePortSharing("windows", [unix])).toBe("none");
+    expect(reusePortSharing("linux", [])).toBe("reuseport");
   });
 });
 
