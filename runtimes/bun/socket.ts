@@ -201,13 +201,19 @@ function bunTls(options: TlsOptions | undefined): Record<string, unknown> | unde
   };
 }
 
+/** lstat, or null when nothing can be seen at `path`. */
+function lstat(path: string): fs.Stats | null {
+  try {
+    return fs.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
 const unixProbe = {
   kind(path: string) {
-    try {
-      return fs.lstatSync(path).isSocket() ? ("socket" as const) : ("other" as const);
-    } catch {
-      return "missing" as const;
-    }
+    const stats = lstat(path);
+    return stats === null ? ("missing" as const) : stats.isSocket() ? ("socket" as const) : ("other" as const);
   },
   async accepting(path: string) {
     try {
@@ -218,13 +224,7 @@ const unixProbe = {
     }
   },
   remove: (path: string) => fs.rmSync(path, { force: true }),
-  inode(path: string) {
-    try {
-      return fs.lstatSync(path).ino;
-    } catch {
-      return null;
-    }
-  },
+  inode: (path: string) => lstat(path)?.ino ?? null,
   rename: (from: string, to: string) => fs.renameSync(from, to),
 };
 

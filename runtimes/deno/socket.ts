@@ -234,13 +234,19 @@ function isReset(error: unknown): boolean {
   );
 }
 
+/** lstat, or null when nothing can be seen at `path`. */
+function lstat(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return null;
+  }
+}
+
 const unixProbe = {
   kind(path: string) {
-    try {
-      return Deno.lstatSync(path).isSocket ? ("socket" as const) : ("other" as const);
-    } catch {
-      return "missing" as const;
-    }
+    const info = lstat(path);
+    return info === null ? ("missing" as const) : info.isSocket ? ("socket" as const) : ("other" as const);
   },
   async accepting(path: string) {
     try {
@@ -257,13 +263,7 @@ const unixProbe = {
       // gone already
     }
   },
-  inode(path: string) {
-    try {
-      return Deno.lstatSync(path).ino;
-    } catch {
-      return null;
-    }
-  },
+  inode: (path: string) => lstat(path)?.ino ?? null,
   rename: (from: string, to: string) => Deno.renameSync(from, to),
 };
 

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { Arbiter } from "../../core/arbiter/arbiter.ts";
 import type { ArbiterConfig, ArbiterOptions } from "../../core/arbiter/arbiter-types.ts";
-import { reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
+import { reusePortSharing, reusePortWarnings, type ListenSharing } from "../../core/arbiter/process.ts";
 import { FakeProcessManager, FakeTimers, MemoryLogger, flush } from "./arbiter-fakes.ts";
 import type { FakeWorker } from "./arbiter-fakes.ts";
 
@@ -413,6 +413,15 @@ describe("Arbiter: HUP reload", () => {
   });
 });
 
+/** One booted worker under `sharing`, then a HUP (flushed). */
+async function hupOneWorker(sharing: ListenSharing) {
+  const h = await start({ workers: 1 }, {}, new FakeProcessManager(sharing));
+  bootAll(h.pm);
+  h.pm.raise("SIGHUP");
+  await flush();
+  return h;
+}
+
 describe("Arbiter: TTIN / TTOU / USR1", () => {
   it("TTIN adds a worker, TTOU stops the oldest, never below 1", async () => {
     const changes: string[] = [];
@@ -435,8 +444,8 @@ describe("Arbiter: TTIN / TTOU / USR1", () => {
     expect(h.log.has("Handling signal: ttou")).toBe(true);
   });
 
-  it("without port sharing runs one worker and says so", async () => {
-    const h = await start({ workers: 4 }, {}, new FakeProcessManager("none"));
+  it.each(["none", "handover"] as const)("without port sharing (%s) runs one worker and says so", async (sharing) => {
+    const h = await start({ workers: 4 }, {}, new FakeProcessManager(sharing));
     expect(h.pm.spawned).toHaveLength(1);
     expect(h.log.has("running 1 worker instead of 4")).toBe(true);
     h.pm.raise("SIGTTIN");
@@ -444,10 +453,7 @@ describe("Arbiter: TTIN / TTOU / USR1", () => {
   });
 
   it("without port sharing, HUP and max_requests stop the old worker before starting the new one", async () => {
-    const h = await start({ workers: 1 }, {}, new FakeProcessManager("none"));
-    bootAll(h.pm);
-    h.pm.raise("SIGHUP");
-    await flush();
+    const h = await hupOneWorker("none");
     expect(h.pm.spawned).toHaveLength(1);
     expect(h.pm.spawned[0]!.kills).toEqual(["SIGTERM"]);
     h.pm.spawned[0]!.exit(0);
@@ -463,14 +469,7 @@ describe("Arbiter: TTIN / TTOU / USR1", () => {
   });
 
   it("with a unix-socket handover: one worker, but HUP and max_requests start the successor before stopping the old one", async () => {
-    const h = await start({ workers: 3 }, {}, new FakeProcessManager("handover"));
-    expect(h.pm.spawned).toHaveLength(1);
-    expect(h.log.has("running 1 worker instead of 3")).toBe(true);
-    h.pm.raise("SIGTTIN");
-    expect(h.pm.spawned).toHaveLength(1);
-    bootAll(h.pm);
-    h.pm.raise("SIGHUP");
-    await flush();
+    const h = await hupOneWorker("handover");
     expect(h.pm.spawned).toHaveLength(2);
     expect(h.pm.spawned[0]!.kills).toEqual([]);
     h.pm.spawned[1]!.boot();
