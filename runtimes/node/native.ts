@@ -14,6 +14,7 @@ import http from "node:http";
 import https from "node:https";
 import type net from "node:net";
 import { listenerUrl } from "../../core/net/bind.ts";
+import { acceptSwitch } from "./socket.ts";
 import { EMPTY_BODY } from "../../core/server/body.ts";
 import { dispatchNative } from "../../core/server/native-engine.ts";
 import type { NativeApp, NativeExchange, NativeServeOptions, ServeNativeFn } from "../../core/server/native-engine.ts";
@@ -289,8 +290,27 @@ function createServer(options: NativeServeOptions): http.Server {
       ? http.createServer(serverOptions)
       : https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, handshakeTimeout: tls.handshakeTimeoutMs || undefined });
   if (options.keepalive > 0) server.keepAliveTimeout = options.keepalive * 1000;
-  server.maxConnections = options.workerConnections;
+  gateConnections(server, options.workerConnections);
   return server;
+}
+
+/**
+ * `worker_connections` as the core engine applies it (core/server/accept-gate.ts):
+ * at the cap the listener stops accepting, so new connections wait in the
+ * backlog or go to a sibling worker, and it accepts again once one closes.
+ * Counted from TCP accept (a TLS handshake counts). Where the listener cannot
+ * pause (round-robin cluster scheduling) Node's `maxConnections` takes over:
+ * connections over the cap are closed, as before.
+ */
+function gateConnections(server: net.Server, max: number): void {
+  const accepting = acceptSwitch(server);
+  let open = 0;
+  server.on("connection", (socket: net.Socket) => {
+    if (++open >= max && !accepting.pause()) server.maxConnections = max;
+    socket.once("close", () => {
+      if (--open < max && server.listening) accepting.resume();
+    });
+  });
 }
 
 /** Serve `app` on `bind` with node:http (node:https with `options.tls`). */

@@ -224,20 +224,23 @@ interface ListeningHandle {
  * round-robin cluster master accepts for the worker): accepting goes on, and
  * core holds what arrives over the cap unread.
  */
-function acceptSwitch(server: net.Server): { pause(): void; resume(): void } {
+export function acceptSwitch(server: net.Server): { pause(): boolean; resume(): void } {
   const handle = () => (server as unknown as { _handle?: ListeningHandle | null })._handle;
   /** libuv's "reading" flag is set (readStart succeeded, no readStop since). */
   let reading = false;
   let paused = false;
   return {
+    /** Stop accepting; false where this listener cannot pause. */
     pause() {
       const h = handle();
-      if (paused || typeof h?.readStart !== "function" || typeof h.readStop !== "function") return;
-      if (!reading && h.readStart() !== 0) return;
+      if (paused) return true;
+      if (typeof h?.readStart !== "function" || typeof h.readStop !== "function") return false;
+      if (!reading && h.readStart() !== 0) return false;
       reading = true;
-      if (h.readStop() !== 0) return;
+      if (h.readStop() !== 0) return false;
       reading = false;
       paused = true;
+      return true;
     },
     resume() {
       const h = handle();

@@ -33,6 +33,33 @@ async function workersBooted(server: RunningServer, n: number): Promise<void> {
   await until(() => (server.stderr().match(/Worker \(pid:\d+\) booted/g) ?? []).length >= n, () => `${n} booted workers\n${server.stderr()}`, 30_000);
 }
 
+/**
+ * With one slot held by an idle keep-alive connection, a second connection is
+ * not answered and not closed; once the first closes it gets its 200.
+ * `logged`: the core engine logs reaching the cap.
+ */
+async function waitsForTheSlot(server: RunningServer, logged = true): Promise<void> {
+  const holder = await RawConnection.open(server.port);
+  let waiting: RawConnection | null = null;
+  try {
+    await holder.write(GET);
+    expect((await firstResponse(holder, 5_000))?.status).toBe(200);
+    waiting = await RawConnection.open(server.port); // the kernel completes the handshake
+    await waiting.write(GET);
+    await sleep(WAITING_MS);
+    expect(waiting.receivedLength, "answered while the only slot was taken").toBe(0);
+    expect(waiting.closed, `closed while waiting (${waiting.error ?? "FIN"})`).toBe(false);
+    holder.destroy();
+    const served = await firstResponse(waiting, 10_000);
+    expect(served?.status, `not served after the slot freed\n${server.stderr()}`).toBe(200);
+    expect(waiting.error).toBeUndefined();
+    if (logged) await until(() => server.stderr().includes("worker_connections (1) reached; not accepting"), "the worker_connections log line", 10_000);
+  } finally {
+    holder.destroy();
+    waiting?.destroy();
+  }
+}
+
 const FULL_ARGS = ["-w", "2", "--worker-connections", "2", "--keep-alive", "60", "--log-level", "debug"];
 
 /**
@@ -94,27 +121,14 @@ describe.each(TESTED_RUNTIMES)("worker_connections [%s]", (runtime) => {
   const start = startServersPerTest();
 
   test("-w 1 at the cap: a new connection waits, not reset, and is served once a slot frees", async () => {
-    const server = await start({ runtime, app: APP, args: ["--worker-connections", "1", "--keep-alive", "60"] });
-    const holder = await RawConnection.open(server.port);
-    let waiting: RawConnection | null = null;
-    try {
-      await holder.write(GET);
-      expect((await firstResponse(holder, 5_000))?.status).toBe(200);
-      waiting = await RawConnection.open(server.port); // the kernel completes the handshake
-      await waiting.write(GET);
-      await sleep(WAITING_MS);
-      expect(waiting.receivedLength, "answered while the only slot was taken").toBe(0);
-      expect(waiting.closed, `closed while waiting (${waiting.error ?? "FIN"})`).toBe(false);
-      holder.destroy();
-      const served = await firstResponse(waiting, 10_000);
-      expect(served?.status, `not served after the slot freed\n${server.stderr()}`).toBe(200);
-      expect(waiting.error).toBeUndefined();
-      await until(() => server.stderr().includes("worker_connections (1) reached; not accepting"), "the worker_connections log line", 10_000);
-    } finally {
-      holder.destroy();
-      waiting?.destroy();
-    }
+    await waitsForTheSlot(await start({ runtime, app: APP, args: ["--worker-connections", "1", "--keep-alive", "60"] }));
   }, 60_000);
+
+  if (runtime === "node") {
+    test("--engine native, -w 1 at the cap: a new connection waits, not reset, and is served once a slot frees", async () => {
+      await waitsForTheSlot(await start({ runtime, app: APP, args: ["--engine", "native", "--worker-connections", "1", "--keep-alive", "60"] }), false);
+    }, 60_000);
+  }
 
   test("-w 2, one worker full: new connections are all served (by the sibling, or once a slot frees), none reset", async () => {
     await oneWorkerFull(await start({ runtime, app: APP, args: FULL_ARGS }), runtime === "node" ? "shared" : "own-queue");
