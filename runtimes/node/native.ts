@@ -299,8 +299,8 @@ function createServer(options: NativeServeOptions): http.Server {
  * at the cap the listener stops accepting, so new connections wait in the
  * backlog or go to a sibling worker, and it accepts again once one closes.
  * Counted from TCP accept (a TLS handshake counts). Where the listener cannot
- * pause (round-robin cluster scheduling) Node's `maxConnections` takes over:
- * connections over the cap are closed, as before.
+ * pause (round-robin cluster scheduling) Node's own `maxConnections` applies,
+ * as it did before.
  */
 function gateConnections(server: net.Server, max: number): void {
   const accepting = acceptSwitch(server);
