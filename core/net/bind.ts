@@ -244,7 +244,7 @@ export interface UnixSocketProbe {
 }
 
 /** Directory part of a path (`/run/app.sock` → `/run`, `app.sock` → `.`). */
-function parentDirectory(path: string): string {
+export function parentDirectory(path: string): string {
   const slash = path.replace(/\/+$/, "").lastIndexOf("/");
   return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
 }

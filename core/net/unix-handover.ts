@@ -5,7 +5,9 @@
  * over the path: the rename is atomic, so every connect() finds a listening
  * socket, either the old one or the new one. The predecessor keeps its socket
  * (now without a name): it accepts what was queued on it before the rename,
- * then closes without removing the path, which is no longer its.
+ * then closes without removing the path, which is no longer its. This needs
+ * read and write access to the socket's directory; a runtime that may lack
+ * them (Deno's permissions) does not hand over then.
  */
 import { clearStaleUnixSocket, type UnixSocketProbe } from "./bind.ts";
 
@@ -60,11 +62,11 @@ export function ownsPath(path: string, inode: number | null, ops: UnixPathOps): 
 
 /**
  * Closing a listener bound at `path` with `inode`: remove the path only while
- * it still names this socket — a successor's socket is left alone.
+ * it still names this socket — a successor's socket is left alone. With the
+ * inode unknown (no read access) the path is removed, as without a handover.
  */
 export function releasePath(path: string, inode: number | null, ops: UnixPathOps): void {
-  const current = ops.inode(path);
-  if (current !== null && (inode === null || current === inode)) ops.remove(path);
+  if (inode === null || ops.inode(path) === inode) ops.remove(path);
 }
 
 /**

@@ -10,7 +10,7 @@ import { FrameDecoder, encodeFrame, isMasterMessage, isWorkerMessage } from "../
 import { SpawnedWorker, reusePortSharing, reusePortWarnings } from "../../core/arbiter/process.ts";
 import type { MasterMessage, WorkerMessage } from "../../core/arbiter/ipc.ts";
 import type { KillSignal, ListenSharing, MasterSignal, ProcessLayer, ProcessManager, WorkerCredentials, WorkerHost, WorkerSignal } from "../../core/arbiter/process.ts";
-import type { BindAddress } from "../../core/net/bind.ts";
+import { parentDirectory, type BindAddress } from "../../core/net/bind.ts";
 import { inheritedPermissions, queriedPermissionFlags, type InheritedPermissions } from "./permissions.ts";
 
 /** Environment variable giving a worker the name of the master's IPC socket (`@name`: abstract namespace). */
@@ -165,9 +165,20 @@ export interface DenoProcessOptions {
   permissions?: InheritedPermissions;
 }
 
-/** How workers can share ports here (SO_REUSEPORT, Linux only). */
+/**
+ * How workers can share the binds here: SO_REUSEPORT for TCP (Linux only);
+ * unix sockets are handed over by rename (core/net/unix-handover.ts), which
+ * needs read and write access to each socket's directory — without both
+ * permissions the old worker stops before its successor binds, as before.
+ */
 export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing {
-  return reusePortSharing(Deno.build.os, binds);
+  const sharing = reusePortSharing(Deno.build.os, binds);
+  if (sharing !== "handover") return sharing;
+  return binds.every((bind) => bind.kind === "unix" && mayReadAndWrite(parentDirectory(bind.path))) ? sharing : "none";
+}
+
+function mayReadAndWrite(path: string): boolean {
+  return (["read", "write"] as const).every((name) => Deno.permissions.querySync({ name, path }).state === "granted");
 }
 
 /** The master's process layer on Deno. */

@@ -11,6 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { ROOT, TESTED_RUNTIMES, signalProcess, startServersPerTest, until } from "./harness.ts";
+import { request } from "./http-client.ts";
 
 const APP = path.join(ROOT, "test/fixtures/faults-app.js");
 const CLIENTS = 4;
@@ -71,4 +72,24 @@ describe.each(TESTED_RUNTIMES)("unix socket reload [%s]", (runtime) => {
     expect(fs.lstatSync(socketPath).isSocket()).toBe(true);
     expect(fs.readdirSync(dir)).toEqual(["app.sock"]);
   }, 120_000);
+
+  if (runtime === "deno") {
+    test("Deno without write access to the socket's directory: no handover, the old worker stops first; reload still works", async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-unix-"));
+      dirs.push(dir);
+      const socketPath = path.join(dir, "app.sock");
+      const control = path.join(dir, "ctl");
+      // Reading the directory is needed anyway (the start-up check of the bind); writing only the socket itself.
+      const denoFlags = ["--allow-net", `--allow-read=${ROOT},${dir}`, `--allow-write=${socketPath},${control}`, "--allow-env", "--allow-run"];
+      const server = await start({ runtime, app: APP, denoFlags, args: ["-b", `unix:${socketPath}`, "--control-socket", control] });
+      const pidOf = async () => Number(/^v1 (\d+)/.exec((await request({ socketPath }, "/")).body)?.[1]);
+      const first = await pidOf();
+      signalProcess(server.pid, "SIGHUP");
+      await until(() => server.stderr().includes("Reload complete"), () => server.stderr(), 30_000);
+      expect(await pidOf()).not.toBe(first);
+      const log = server.stderr();
+      expect(log.indexOf(`Worker exiting (pid: ${first})`), "the old worker stopped before its successor started").toBeLessThan(log.lastIndexOf("Booting worker"));
+      expect(fs.readdirSync(dir).sort()).toEqual(["app.sock", "ctl"]);
+    }, 60_000);
+  }
 });
