@@ -43,6 +43,13 @@ export interface Socket {
    */
   write(chunk: Uint8Array): boolean;
   /**
+   * Optional: {@link write} for several chunks that leave together, without
+   * copying them into one (Node: one `writev`). Only runtimes whose sockets
+   * gather writes implement it; without it core joins such chunks itself
+   * when that saves a write (a WebSocket frame header and its payload).
+   */
+  writev?(chunks: readonly Uint8Array[]): boolean;
+  /**
    * Bytes handed to {@link write} that the kernel has not taken yet. It must
    * fall while the peer reads, also inside one large write: core compares
    * two readings to tell a slow reader from one that stopped (send_timeout).

@@ -18,6 +18,8 @@ export interface UpgradeHost {
   /** The connection's socket (writes, pause/resume, end, destroy). */
   readonly socket: {
     write(chunk: Uint8Array): boolean;
+    /** Several chunks as one write, without joining them (only where the runtime gathers writes: Node). */
+    writev?(chunks: readonly Uint8Array[]): boolean;
     pause(): void;
     resume(): void;
     end(): void;

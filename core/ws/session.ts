@@ -23,6 +23,8 @@ import { Utf8Validator, isValidUtf8 } from "./utf8.ts";
 /** The byte stream a session runs on (the upgraded HTTP connection's socket). */
 export interface WireSocket {
   write(chunk: Uint8Array): boolean;
+  /** Several chunks as one write without joining them (only where the runtime gathers writes: Node). */
+  writev?(chunks: readonly Uint8Array[]): boolean;
   pause(): void;
   resume(): void;
   end(): void;
@@ -481,24 +483,25 @@ export class WebSocketSession implements FrameEvents {
   }
 
   /**
-   * Writes one frame; false when the socket is above its high-water mark. A
-   * small payload is copied behind its header (one write); a large one is
-   * written after its header as it is, not copied (the socket may hold on to
-   * it until it is sent, like an HTTP response body).
+   * Writes one frame; false when the socket is above its high-water mark. The
+   * frame goes out in one write: a payload over {@link COPY_LIMIT} on a socket
+   * that gathers writes (Node) as header + payload, the payload not copied
+   * (the socket may hold on to it until sent, like an HTTP response body);
+   * else copied behind its header (on Deno and Bun one buffer costs less than
+   * a second write).
    */
   private writeFrame(opcode: number, payload: Uint8Array, rsv1: boolean): boolean {
     if (this.finished) return false;
     let size: number;
     let ok: boolean;
-    if (payload.length <= COPY_LIMIT) {
+    if (payload.length > COPY_LIMIT && this.socket.writev !== undefined) {
+      const header = encodeHeader(opcode, true, rsv1, payload.length);
+      size = header.length + payload.length;
+      ok = this.socket.writev([header, payload]);
+    } else {
       const frame = encodeFrame(opcode, payload, true, rsv1);
       size = frame.length;
       ok = this.socket.write(frame);
-    } else {
-      const header = encodeHeader(opcode, true, rsv1, payload.length);
-      size = header.length + payload.length;
-      ok = this.socket.write(header);
-      ok = this.socket.write(payload) && ok;
     }
     this.bytesOut += size;
     if (this.writeBlocked || !ok) {

@@ -47,6 +47,17 @@ class NodeSocket implements Socket {
     return this.ending || this.sock.destroyed ? true : this.sock.write(chunk);
   }
 
+  /** The chunks in one `writev` (corked), none of them copied. */
+  writev(chunks: readonly Uint8Array[]): boolean {
+    const sock = this.sock;
+    if (this.ending || sock.destroyed) return true;
+    sock.cork();
+    let ok = true;
+    for (const chunk of chunks) ok = sock.write(chunk);
+    sock.uncork();
+    return ok;
+  }
+
   get unsentBytes(): number {
     // The stream's own count drops only when a whole (possibly huge, merged)
     // write completes; the handle knows what it dispatched and what of that
