@@ -4,6 +4,7 @@
  * key; and whole frames in one array when copying is cheaper than a second
  * socket write.
  */
+import { frameBytes } from "./frame-buffers.ts";
 import { applyMask } from "./mask.ts";
 
 /** Payloads up to this size are copied behind their header (one write); larger ones go as header + payload. */
@@ -49,14 +50,14 @@ export function writeHeader(
 }
 
 /**
- * One complete frame (header and payload copied into one new array).
+ * One complete frame (header and payload copied into fresh bytes of their own, see frame-buffers.ts).
  * @param maskKey 4 bytes to mask the payload with (client side), or null
  */
 export function encodeFrame(
   opcode: number, payload: Uint8Array, fin = true, rsv1 = false, maskKey: Uint8Array | null = null,
 ): Uint8Array {
   const start = headerLength(payload.length, maskKey !== null);
-  const out = new Uint8Array(start + payload.length);
+  const out = frameBytes(start + payload.length);
   writeHeader(out, 0, opcode, fin, rsv1, payload.length, maskKey);
   out.set(payload, start);
   if (maskKey !== null) applyMask(out.subarray(start), maskKey, 0);
