@@ -1,7 +1,7 @@
 /**
  * `'upgrade'` listeners of an exported http.Server on Node, Deno and Bun
  * (test/fixtures/node-upgrade-app.js): the real `ws` package's noServer
- * `handleUpgrade()` echoing a `ws` client, Fastify with @fastify/websocket
+ * `handleUpgrade()` echoing a `ws` client (also `wss` over tricorn's TLS), Fastify with @fastify/websocket
  * (test/fixtures/node-fastify-ws-app.js), a listener that refuses (401)
  * or throws, a hand-written protocol with bytes sent right after the
  * request, write() → false / 'drain' on the taken-over socket, a server
@@ -11,7 +11,11 @@
  *
  *   node_modules/.bin/vitest run test/e2e/node-upgrade
  */
-import { describe, expect, test } from "vitest";
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { TESTED_RUNTIMES, signalProcess, startServersPerTest, until, type RuntimeName } from "./harness.ts";
 import { request } from "./http-client.ts";
@@ -37,9 +41,23 @@ function upgradeRequest(target: string, protocol = "echo"): string {
   return req("GET", target, ["Host: test", "Connection: Upgrade", `Upgrade: ${protocol}`]);
 }
 
-/** Opens a `ws` client on `path`; resolves once open, with its messages and close code. Every wait is bounded. */
-async function openWs(port: number, path = "/ws") {
-  const ws = new WebSocket(`ws://127.0.0.1:${port}${path}`);
+/** A self-signed localhost certificate for the wss test (openssl in a temporary directory). */
+let certDir = "";
+beforeAll(() => {
+  certDir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-node-upgrade-"));
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-days", "1", "-keyout", "key.pem", "-out", "cert.pem"], {
+    cwd: certDir, stdio: ["ignore", "ignore", "pipe"], timeout: 30_000,
+  });
+}, 60_000);
+afterAll(() => {
+  if (certDir) fs.rmSync(certDir, { recursive: true, force: true });
+});
+
+/** Opens a `ws` client on `target` (`wss` with the test certificate); resolves once open, with its messages and close code. Every wait is bounded. */
+async function openWs(port: number, target = "/ws", secure = false) {
+  const ws = secure
+    ? new WebSocket(`wss://127.0.0.1:${port}${target}`, [], { ca: fs.readFileSync(path.join(certDir, "cert.pem")), servername: "localhost" } as WebSocket.ClientOptions)
+    : new WebSocket(`ws://127.0.0.1:${port}${target}`);
   const messages: (string | Buffer)[] = [];
   let closeCode: number | null = null;
   ws.on("message", (data: Buffer, binary: boolean) => messages.push(binary ? data : data.toString()));
@@ -49,15 +67,25 @@ async function openWs(port: number, path = "/ws") {
   let failure: Error | null = null;
   ws.on("error", (error) => void (failure ??= error));
   try {
-    await until(() => ws.readyState === WebSocket.OPEN || failure !== null || closeCode !== null, `a WebSocket open on ${path}`, 10_000);
+    await until(() => ws.readyState === WebSocket.OPEN || failure !== null || closeCode !== null, `a WebSocket open on ${target}`, 10_000);
   } finally {
     if (ws.readyState !== WebSocket.OPEN) ws.terminate();
   }
-  if (ws.readyState !== WebSocket.OPEN) throw failure ?? new Error(`WebSocket on ${path} closed before it opened`);
+  if (ws.readyState !== WebSocket.OPEN) throw failure ?? new Error(`WebSocket on ${target} closed before it opened`);
   return { ws, messages, closeCode: () => closeCode };
 }
 
 type Client = Awaited<ReturnType<typeof openWs>>;
+
+/** Expects `welcome` first, sends `text`, expects it echoed, then closes with 1000 and expects the close to complete cleanly. */
+async function echoAndClose(client: Client, text: string, welcome: string): Promise<void> {
+  client.ws.send(text);
+  await until(() => client.messages.length === 2, "the welcome and the echo", 10_000);
+  expect(client.messages).toEqual([welcome, text]);
+  client.ws.close(1000);
+  await until(() => client.closeCode() !== null, "the close handshake", 10_000);
+  expect(client.closeCode()).toBe(1000);
+}
 
 /** Opens a WebSocket, retrying until the server accepts one (a slot freed, a new worker up); bounded. */
 async function openWsOnceAccepted(port: number, what: string): Promise<Client> {
@@ -90,12 +118,7 @@ describe.each(TESTED_RUNTIMES)("node 'upgrade' listeners on %s", (runtime: Runti
 
     // `import "ws"`: on Bun its built-in rewrite of the package, on Node and Deno the package.
     const bare = await openWs(server.port, "/ws-bare");
-    bare.ws.send("bare");
-    await until(() => bare.messages.length === 2, "the welcome and the echo", 10_000);
-    expect(bare.messages).toEqual(["welcome /ws-bare 127.0.0.1", "bare"]);
-    bare.ws.close(1000);
-    await until(() => bare.closeCode() !== null, "the close handshake", 10_000);
-    expect(bare.closeCode()).toBe(1000);
+    await echoAndClose(bare, "bare", "welcome /ws-bare 127.0.0.1");
 
     // A listener that refuses: its own 401 reaches the client, then the connection closes.
     const denied = await exchange(server.port, upgradeRequest("/deny", "websocket"), { until: "close", timeoutMs: 10_000 });
@@ -118,15 +141,18 @@ describe.each(TESTED_RUNTIMES)("node 'upgrade' listeners on %s", (runtime: Runti
     expect(server.stdout()).toMatch(/GET \/ws\?room=1 HTTP\/1\.1 101/);
   });
 
+  test("wss: the upgrade over tricorn's TLS (--certfile); the socket says encrypted", async () => {
+    const server = await startServer({
+      runtime, app: APP, args: ["--certfile", path.join(certDir, "cert.pem"), "--keyfile", path.join(certDir, "key.pem")],
+    });
+    const client = await openWs(server.port, "/ws", true);
+    await echoAndClose(client, "secret", "welcome /ws 127.0.0.1 tls");
+  });
+
   test("Fastify with @fastify/websocket: a { websocket: true } route echoes; plain routes and 404s still answer", async () => {
     const server = await startServer({ runtime, app: "test/fixtures/node-fastify-ws-app.js" });
     const client = await openWs(server.port, "/ws");
-    client.ws.send("through fastify");
-    await until(() => client.messages.length === 2, "the welcome and the echo", 10_000);
-    expect(client.messages).toEqual(["welcome /ws", "through fastify"]);
-    client.ws.close(1000);
-    await until(() => client.closeCode() !== null, "the close handshake", 10_000);
-    expect(client.closeCode()).toBe(1000);
+    await echoAndClose(client, "through fastify", "welcome /ws");
     expect((await request(server.port, "/hello")).body).toBe("hello");
     // An upgrade for an unknown route goes through Fastify's 404 handler, written on the socket.
     const missing = await exchange(
