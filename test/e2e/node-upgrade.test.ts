@@ -14,6 +14,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
+import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
@@ -30,6 +31,7 @@ interface Stats {
   timeouts: number;
   closes: number;
   upgrades: number;
+  read: number;
 }
 
 async function stats(port: number): Promise<Stats> {
@@ -197,6 +199,34 @@ describe.each(TESTED_RUNTIMES)("node 'upgrade' listeners on %s", (runtime: Runti
       expect(after.drains).toBe(after.falses);
     } finally {
       flood.destroy();
+    }
+  });
+
+  test("a paused upgraded socket stops reading: the client meets backpressure until the app resumes", async () => {
+    const server = await startServer({ runtime, app: APP });
+    const total = 16 * 1024 * 1024;
+    const client = net.connect(server.port, "127.0.0.1");
+    client.on("error", () => {});
+    try {
+      await new Promise<void>((resolve) => client.once("connect", () => resolve()));
+      client.write(upgradeRequest("/hold"));
+      await until(async () => (await stats(server.port)).upgrades === 1, "the upgrade", 5_000);
+      client.write(Buffer.alloc(total, 0x63));
+      // The server's kernel buffers fill, then nothing more moves: the client still holds most of it.
+      let before = -1;
+      await until(async () => {
+        const now = client.writableLength;
+        const stuck = now === before && now > 0;
+        before = now;
+        if (!stuck) await sleep(300);
+        return stuck;
+      }, "the client's writes to stop moving", 15_000);
+      expect((await stats(server.port)).read).toBe(0);
+      expect(client.writableLength).toBeGreaterThan(total / 2);
+      expect((await request(server.port, "/release")).body).toBe("released");
+      await until(async () => (await stats(server.port)).read === total, "every byte read after resume()", 20_000);
+    } finally {
+      client.destroy();
     }
   });
 
