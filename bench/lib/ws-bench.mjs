@@ -71,7 +71,8 @@ function load(root, cpus, port, scenario, seconds, serverPid) {
 export async function runWebSocketBench(bins, o, pin, log) {
   const root = bins.root;
   const seconds = o.duration ?? 5;
-  const runtimes = o.only?.runtime ?? ["node", "deno", "bun"];
+  // --only node,deno keeps those runtimes (tricorn and native each); other --only tokens do not apply here.
+  const runtimes = o.only?.runtime.length ? o.only.runtime : ["node", "deno", "bun"];
   const defs = servers(bins).filter((d) => runtimes.includes(d.runtime));
   const results = {};
   for (const def of defs) for (const s of SCENARIOS) results[`${def.id}/${s.id}`] = [];
@@ -119,7 +120,9 @@ export async function runWebSocketBench(bins, o, pin, log) {
       `server ${pin.server ? `pinned to CPU ${pin.server}` : "unpinned"}, load generator ${pin.wrk ? `on CPU ${pin.wrk}` : "unpinned"}). ` +
       "Closed-loop echo: each connection sends one binary message and waits for its echo; 64 connections for 32 B, 16 for 64 KiB. " +
       "CPU µs/msg: CPU time of the server's process tree per echoed message (median of rounds). " +
-      "Client CPU: the load generator's busiest run, as a share of one CPU (near 100 % would mean the client sets the pace).",
+      "Client CPU: the load generator's busiest run, as a share of one CPU (near 100 % would mean the client sets the pace). " +
+      "Every server gets the same client (bench/lib/ws-load.mjs: raw frames, masked with a non-zero key as real clients do); " +
+      "`ws` runs as installed by default, without its optional `bufferutil` addon.",
     "",
     "| runtime | messages | tricorn msg/s | native msg/s | ratio | tricorn p99 ms | native p99 ms | tricorn CPU µs/msg | native CPU µs/msg | client CPU | native server |",
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
