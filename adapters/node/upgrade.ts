@@ -61,8 +61,10 @@ export function isUpgradeRequest(head: RequestHead): boolean {
  * request) otherwise. A request with a body stays an ordinary request.
  */
 export function emitUpgrade(ctx: UpgradeContext, incoming: IncomingRequest, writer: ResponseWriter): boolean {
+  // Cheapest test first: a scan of the header names (interned strings) rules out ordinary requests.
+  if (!isUpgradeRequest(incoming.head) || !incoming.body.empty) return false;
   const target = ctx.target;
-  if (target.listenerCount("upgrade") === 0 || !incoming.body.empty || !isUpgradeRequest(incoming.head)) return false;
+  if (target.listenerCount("upgrade") === 0) return false;
   if (!canTakeOver(writer)) return false;
   const taken = writer.takeOver((host) => new RawTakeover(host, ctx.limits));
   if (taken === null) {
