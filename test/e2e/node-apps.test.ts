@@ -60,6 +60,10 @@ describe.each(TESTED_RUNTIMES)("node apps on %s", (runtime: RuntimeName) => {
     const missing = await request(server.port, "/nope");
     expect(missing.status).toBe(404);
 
+    // An Express app has no server to listen for 'upgrade': an upgrade request is an ordinary one.
+    const upgrade = await exchange(server.port, req("GET", "/hello?name=up", ["Host: x", "Connection: Upgrade", "Upgrade: websocket"]), { until: 1 });
+    expect([upgrade.finals[0].status, upgrade.finals[0].text]).toEqual([200, "hello up"]);
+
     const head = await exchange(server.port, req("HEAD", "/hello?name=Ada"), { until: 1, methods: ["HEAD"] });
     expect(head.finals[0].status).toBe(200);
     expect(head.finals[0].header("content-length")).toBe("9");
