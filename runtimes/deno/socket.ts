@@ -20,6 +20,17 @@ import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runt
  * took a worker's growth from +119 to +93 MiB (bench/idle-memory.mjs).
  */
 const IDLE_READ_SIZE = 1024;
+/**
+ * Bulk reads go into views of one slab: each read gets at least
+ * {@link BULK_READ_ROOM} bytes (a 64 KiB WebSocket frame with its header, or
+ * 64 KiB of a body, arrives in one read instead of two that core must join),
+ * and the slab is zeroed once for several reads instead of once per read.
+ * Only reads that follow a bulk read use slabs (a large request head still
+ * gets one 64 KiB buffer). A chunk core keeps pins its whole slab.
+ */
+const READ_SLAB_SIZE = 3 * READ_CHUNK_SIZE;
+/** Room a bulk read gets at least: a 64 KiB chunk plus a frame header and more. */
+const BULK_READ_ROOM = READ_CHUNK_SIZE + 8 * 1024;
 /** Queued chunks are merged into one `conn.write` up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
 
@@ -146,8 +157,10 @@ class DenoSocket implements Socket {
           chunk = buffer.slice(0, n); // copy small reads, reuse the buffer
           buffer = n === buffer.length ? new Uint8Array(READ_CHUNK_SIZE) : small;
         } else {
-          chunk = buffer.subarray(0, n); // hand the buffer over (core may keep views)
-          buffer = new Uint8Array(READ_CHUNK_SIZE);
+          // Hand the bytes over (core may keep views) and read on into the rest of the slab.
+          chunk = buffer.subarray(0, n);
+          const rest = buffer.subarray(n);
+          buffer = rest.length >= BULK_READ_ROOM ? rest : new Uint8Array(READ_SLAB_SIZE);
         }
         // A read that completed after pause() is held until resume().
         if (this.gate) await this.gate.promise;
