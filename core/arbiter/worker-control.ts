@@ -142,6 +142,10 @@ class WorkerControl {
   /** See {@link WorkerBootContext.bindsFromMaster}. */
   private bindsFromMaster(fields: AppBindFields): Promise<BindAddress[]> {
     const ms = this.o.bindsWaitMs ?? BINDS_WAIT_MS;
+    // Told to stop while the app was still loading: nothing to wait for (the master may be gone).
+    if (this.state === "stopping" || this.state === "done") {
+      return Promise.reject(new Error("stopped before the master sent an address to listen on"));
+    }
     return new Promise<BindAddress[]>((resolve, reject) => {
       const timer = this.o.timers.setTimeout(() => done(null, new Error(`the master sent no address to listen on within ${ms / 1000} s`)), ms);
       const done = (binds: BindAddress[] | null, error?: Error) => {

@@ -91,14 +91,15 @@ describe("IPC: app-bind and binds", () => {
   });
 });
 
-/** runWorker with a boot that asks the master, as core/worker/worker-main.ts does. */
-function askingWorker(bindsWaitMs?: number) {
+/** runWorker with a boot that asks the master, as core/worker/worker-main.ts does (after `loaded`, if given). */
+function askingWorker(bindsWaitMs?: number, loaded?: Promise<void>) {
   const host = new FakeHost();
   const timers = new FakeTimers();
   const log = new MemoryLogger();
   let listened: BindAddress[] | null = null;
   let code: number | undefined;
   const boot = async (context: WorkerBootContext) => {
+    await loaded;
     listened = await context.bindsFromMaster({ port: 0, hostname: "127.0.0.1" });
     return { shutdown: async () => {} };
   };
@@ -129,6 +130,19 @@ describe("runWorker: bindsFromMaster", () => {
     await flush();
     expect(w.host.sent).toContainEqual({ type: "boot-error", message: "the master sent no address to listen on within 2 s" });
     expect(w.code()).toBe(3);
+  });
+
+  it("TERM while the app still loads: the worker does not wait for an address afterwards and exits 0", async () => {
+    let appLoaded: () => void = () => {};
+    const w = askingWorker(undefined, new Promise<void>((resolve) => (appLoaded = resolve)));
+    await flush();
+    w.host.raise("SIGTERM");
+    await flush();
+    appLoaded();
+    await flush();
+    expect(w.host.sent).not.toContainEqual({ type: "app-bind", port: 0, hostname: "127.0.0.1" });
+    expect(w.code()).toBe(0);
+    expect(w.timers.size).toBe(0);
   });
 
   it("TERM while waiting ends the wait at once and the worker exits 0", async () => {
