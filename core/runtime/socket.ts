@@ -104,3 +104,6 @@ export const READ_COPY_THRESHOLD = 16 * 1024;
  * kernel send RST and destroy the response in flight ("lingering close").
  */
 export const LINGER_MS = 2000;
+
+/** The part of a {@link Socket} a protocol running on a taken-over connection uses (WebSocket sessions, node-style upgrades). */
+export type ByteStream = Pick<Socket, "write" | "writev" | "pause" | "resume" | "end" | "destroy">;

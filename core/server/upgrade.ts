@@ -12,19 +12,12 @@
  * `'upgrade'` listeners, adapters/node/upgrade.ts, answer 101 or a refusal
  * themselves).
  */
+import type { ByteStream } from "../runtime/socket.ts";
 
 /** What an upgraded protocol gets from the connection it took over. */
 export interface UpgradeHost {
   /** The connection's socket (writes, pause/resume, end, destroy). */
-  readonly socket: {
-    write(chunk: Uint8Array): boolean;
-    /** Several chunks as one write, without joining them (only where the runtime gathers writes: Node). */
-    writev?(chunks: readonly Uint8Array[]): boolean;
-    pause(): void;
-    resume(): void;
-    end(): void;
-    destroy(): void;
-  };
+  readonly socket: ByteStream;
   /** Monotonic (coarse) ms, the server's timeout-wheel clock. */
   now(): number;
   /** Call the protocol's `onTimeout` once monotonic time `at` has passed (0 = no deadline). */

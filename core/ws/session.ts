@@ -8,6 +8,7 @@
  * SocketHandlers-shaped methods (`data`, `drain`, `end`, `close`) and the
  * deadline hooks (`onTimeout`, host `setDeadline`).
  */
+import type { ByteStream } from "../runtime/socket.ts";
 import { concatBytes } from "../http/bytes.ts";
 import { copyBytes } from "./bytes.ts";
 import type { PerMessageDeflate } from "./deflate.ts";
@@ -21,15 +22,7 @@ import {
 import { Utf8Validator, isValidUtf8 } from "./utf8.ts";
 
 /** The byte stream a session runs on (the upgraded HTTP connection's socket). */
-export interface WireSocket {
-  write(chunk: Uint8Array): boolean;
-  /** Several chunks as one write without joining them (only where the runtime gathers writes: Node). */
-  writev?(chunks: readonly Uint8Array[]): boolean;
-  pause(): void;
-  resume(): void;
-  end(): void;
-  destroy(): void;
-}
+export type WireSocket = ByteStream;
 
 /** What a session needs from the connection it took over. */
 export interface SessionHost {
