@@ -88,7 +88,7 @@ export async function serveWith(rt: WorkerRuntime, options: ServeOptions): Promi
   const { app, ...rest } = options;
   let settings = settingsOf(rest);
   const logs = openLogs(rt, settings, { access: true });
-  // No `bind` option: a Bun.serve-style app's port/hostname decide it, as with the tricorn command.
+  // No `bind` option: an app object's port/hostname (as Bun's `serve` takes them) decide it, as with the tricorn command.
   const fallback = settings.bind[0]!;
   const bindsFromApp = rest.bind === undefined ? (fields: AppBindFields) => [appBindAddress(fields, fallback)] : undefined;
   let serving: ServingProcess;

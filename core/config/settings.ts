@@ -126,7 +126,7 @@ export const SETTINGS = {
     parseItem: parseBindItem,
     showItem: formatBind,
     metavar: "ADDRESS",
-    doc: "Socket to bind: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N (port 0 = any free port); repeat for several. Given nowhere (flag, env, config file), a Bun.serve-style app's `port`/`hostname` export decides, else the default.",
+    doc: "Socket to bind: HOST:PORT, [IPv6]:PORT, unix:PATH or fd://N (port 0 = any free port); repeat for several. Given nowhere (flag, env, config file), an app object's `port`/`hostname` export (as Bun's `serve` takes them) decides, else the default.",
     section: SOCKET,
   }),
   backlog: int({

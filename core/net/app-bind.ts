@@ -1,5 +1,5 @@
 /**
- * The `port` and `hostname` of a Bun.serve/Deno.serve-style app export
+ * The `port` and `hostname` of a serve-options-style app export (as Bun's and Deno's `serve` take)
  * (`export default { port: 3000, hostname: "0.0.0.0", fetch }`) as the bind
  * default: honoured only when no bind was given (no `-b`, `TRICORN_BIND`,
  * `bind` in a config file or systemd socket), where an explicit bind wins
@@ -19,7 +19,7 @@ const FIELDS = ["port", "hostname"] as const;
 
 /**
  * True for an object literal (prototype Object or null): only those are
- * Bun.serve/Deno.serve option objects; a framework's app instance is not.
+ * the option objects of Bun's and Deno's `serve`; a framework's app instance is not.
  */
 export function isServeOptionsObject(app: unknown): app is Record<string, unknown> {
   return app !== null && typeof app === "object" && [Object.prototype, null].includes(Object.getPrototypeOf(app));
@@ -48,7 +48,7 @@ function parseHost(hostname: string): string {
 
 /**
  * The export's `port` and `hostname`, validated: `port` an integer 0–65535
- * (or a string of digits, as Bun.serve takes it), `hostname` a host name or
+ * (or a string of digits, as Bun's `serve` takes it), `hostname` a host name or
  * an IPv4/IPv6 address. `label` names the export in the error
  * (`export default`). Throws a {@link BindError} naming the value.
  */
