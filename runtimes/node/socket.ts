@@ -3,6 +3,7 @@
  * net.Socket / TLSSocket wrapped as a core {@link Socket}. Node buffers
  * writes itself, so `write` maps 1:1.
  */
+import cluster from "node:cluster";
 import fs from "node:fs";
 import net from "node:net";
 import tls from "node:tls";
@@ -264,7 +265,11 @@ export function acceptSwitch(server: net.Server): { pause(): boolean; resume(): 
 
 /** Bind `bind` with node:net (node:tls with `options.tls`) and serve every connection through `acceptor`. */
 export const listen: ListenFn = async (bind, acceptor, options) => {
-  if (bind.kind === "unix") await clearStaleUnixSocket(bind.path, unixProbe);
+  // A cluster worker's listen goes through the master, which cleared the path in its probe bind.
+  // Probing here would race the other workers: the master binds the shared socket before the
+  // first worker's listen() call, and a connect in between is refused, so a worker took that
+  // live socket for a stale one and unlinked it (nginx then got ENOENT, 502).
+  if (bind.kind === "unix" && !cluster.isWorker) await clearStaleUnixSocket(bind.path, unixProbe);
   let server: net.Server;
   if (options.tls !== undefined) {
     server = tlsServer(options.tls, acceptor);
