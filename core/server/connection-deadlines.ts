@@ -48,6 +48,15 @@ export class ConnectionDeadlines {
     this.state = ms > 0 ? this.settings.wheel.now() + ms : 0;
   }
 
+  /** A running idle deadline is brought forward to `ms` from now if that is sooner; returns whether it moved. */
+  shortenIdle(ms: number): boolean {
+    if (this.kind !== DEADLINE_IDLE || this.state === 0) return false;
+    const by = this.settings.wheel.now() + ms;
+    if (by >= this.state) return false;
+    this.state = by;
+    return true;
+  }
+
   /** Drops the state deadline. */
   clearState(): void {
     this.kind = NO_DEADLINE;

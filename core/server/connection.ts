@@ -13,10 +13,11 @@
  * up the new state.
  */
 import type { AccessLogger } from "../log/access-log.ts";
-import { appFailed, appSentNothing, respondError, writeClosingError } from "./error-responses.ts";
+import { parseFailureStatus, respondError, writeClosingError } from "./error-responses.ts";
+import { dispatchRequest } from "./dispatch.ts";
 import { IncomingBody } from "./body.ts";
 import { ConnectionDeadlines, DEADLINE_HEAD, DEADLINE_IDLE } from "./connection-deadlines.ts";
-import { DISCARD_LIMIT, DRAIN_IDLE_MS, INPUT_HIGH_WATER, type ConnectionServer } from "./connection-server.ts";
+import { DRAIN_IDLE_MS, INPUT_HIGH_WATER, type ConnectionServer } from "./connection-server.ts";
 import { Exchange, type ExchangeOwner } from "./exchange.ts";
 import { DrainWaiter, ReadPauses } from "./flow-control.ts";
 import { HttpError } from "../http/errors.ts";
@@ -37,11 +38,6 @@ import { endProtocol, startProtocol, type UpgradeFactory, type UpgradeHost, type
 const NEVER_PAUSED = new ReadPauses({ pause() {}, resume() {} });
 
 const CONTINUE = new TextEncoder().encode("HTTP/1.1 100 Continue\r\n\r\n");
-
-function hasUnderscoreName(headers: HeaderList): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i].indexOf("_") !== -1) return true;
-  return false;
-}
 
 /** One accepted socket; see the module comment. Created by the server's acceptor. */
 export class Connection implements SocketHandlers, ParserEvents, Timed, ExchangeOwner, UpgradeHost {
@@ -212,7 +208,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     }
     this.input.clear();
     this.drainWaiter?.wake();
-    if (this.upgraded !== null) this.upgradeClosed(this.upgraded);
+    if (this.upgraded !== null) endProtocol(this.upgraded, (message, error) => this.appError(message, error), this.upgradedBy, this.accessLog);
     this.server.connectionClosed(this);
   }
 
@@ -299,14 +295,8 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
   keepAliveFor(ex: Exchange): boolean {
     if (this.broken || this.closeWhenDone || this.server.draining || this.server.keepaliveMs <= 0) return false;
     if (!ex.head.keepAlive) return false;
-    if (!this.messageDone) {
-      // Body still arriving: only keep the connection if the rest can cheaply be read and dropped.
-      const head = ex.head;
-      if (head.chunked || this.peerEnded) return false;
-      if (head.expectContinue && !ex.continueSent) return false;
-      if (head.contentLength - (ex.body as IncomingBody).received > DISCARD_LIMIT) return false;
-    }
-    return true;
+    // Body still arriving: only keep the connection if the rest can cheaply be read and dropped.
+    return this.messageDone || (!this.peerEnded && ex.restOfBodyDroppable());
   }
 
   /** Writes `100 Continue` for `ex` if it is still the request being read. */
@@ -344,8 +334,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /** The response of `ex` ended (send/end). */
   responseFinished(ex: Exchange): void {
-    this.stats.responded(ex.head.method, ex.status, ex.bodyBytes, ex.startTime);
-    if (this.accessLog !== null) this.accessLog.log(ex);
+    this.responseAborted(ex);
     if (this.exchange !== ex || this.ending) return;
     if (!this.messageDone) {
       if (ex.closeAfter || this.broken || this.peerEnded) {
@@ -359,7 +348,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.pump();
   }
 
-  /** The response of `ex` was cut off after its head (counted and logged as sent so far). */
+  /** The response of `ex` was cut off after its head (counted and logged as sent so far); also the bookkeeping of every finished one. */
   responseAborted(ex: Exchange): void {
     this.stats.responded(ex.head.method, ex.status, ex.bodyBytes, ex.startTime);
     if (this.accessLog !== null) this.accessLog.log(ex);
@@ -401,17 +390,6 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     return protocol;
   }
 
-  /** The upgraded protocol's socket closed: tell it, and log its session (status 101 or its own, duration, bytes sent). */
-  private upgradeClosed(protocol: UpgradedProtocol): void {
-    const bytesOut = endProtocol(protocol, (message, error) => this.appError(message, error));
-    const ex = this.upgradedBy;
-    if (ex !== null && this.accessLog !== null) {
-      ex.bodyBytes = bytesOut;
-      if (protocol.status !== undefined) ex.status = protocol.status;
-      this.accessLog.log(ex);
-    }
-  }
-
   /* ---------------- UpgradeHost (after a 101) ---------------- */
 
   /** Monotonic ms of the server's timeout wheel. */
@@ -443,14 +421,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       this.upgraded.goingAway();
       return;
     }
-    const deadlines = this.deadlines;
-    if (!this.ending && this.idle && deadlines.kind === DEADLINE_IDLE && deadlines.state !== 0) {
-      const by = this.server.wheel.now() + this.idleMs();
-      if (by < deadlines.state) {
-        deadlines.state = by;
-        this.rearm();
-      }
-    }
+    if (!this.ending && this.idle && this.deadlines.shortenIdle(this.idleMs())) this.rearm();
   }
 
   /* ---------------- the loop ---------------- */
@@ -512,7 +483,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
       }
       if (this.dispatchPending) {
         this.dispatchPending = false;
-        this.dispatch(this.exchange!);
+        dispatchRequest(this, this.server, this.exchange!);
       }
     }
     // Every held byte was parsed: reading may go on.
@@ -520,38 +491,9 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     if (this.peerEnded && this.exchange === null) this.shutdown();
   }
 
-  private dispatch(ex: Exchange): void {
-    const server = this.server;
-    if (ex.badProxyHeaders) {
-      this.logger.debug("Refusing request with contradicting X-Forwarded scheme headers from a trusted proxy");
-      respondError(this, ex, 400);
-      return;
-    }
-    if (server.refuseUnderscore && hasUnderscoreName(ex.head.headers)) {
-      this.logger.debug("Refusing request with '_' in a header name (header_map = refuse)");
-      respondError(this, ex, 400);
-      return;
-    }
-    let result: void | Promise<void>;
-    try {
-      result = server.handler(ex, ex);
-    } catch (error) {
-      appFailed(this, ex, error);
-      return;
-    }
-    if (result != null && typeof (result as Promise<void>).then === "function") {
-      (result as Promise<void>).then(
-        () => appSentNothing(this, ex),
-        (error: unknown) => appFailed(this, ex, error),
-      );
-    }
-  }
-
   private parseError(error: unknown): void {
     this.broken = true;
-    const status = error instanceof HttpError ? error.status : 400;
-    if (!(error instanceof HttpError)) this.logger.error("Unexpected error while parsing a request", error);
-    else this.logger.debug(`Bad request (${status}): ${error.message}`);
+    const status = parseFailureStatus(this.logger, error);
     const ex = this.exchange;
     if (ex !== null && !this.dispatchPending) {
       // Error in the body of a request the app is handling: the app sees it on read.

@@ -72,3 +72,13 @@ export function writeClosingError(serializer: ResponseSerializer, socket: Parame
     logger.critical("Could not write an error response", error);
   }
 }
+
+/** The status answering a parser failure (an {@link HttpError}'s own, else 400), logged: debug for bad input, error for anything else. */
+export function parseFailureStatus(logger: Logger, error: unknown): number {
+  if (!(error instanceof HttpError)) {
+    logger.error("Unexpected error while parsing a request", error);
+    return 400;
+  }
+  logger.debug(`Bad request (${error.status}): ${error.message}`);
+  return error.status;
+}

@@ -5,6 +5,7 @@
  * handler), and the {@link ResponseContext} the serializer reads.
  */
 import { EMPTY_BODY, IncomingBody, type BodyOwner } from "./body.ts";
+import { DISCARD_LIMIT } from "./connection-server.ts";
 import type { AccessLogger } from "../log/access-log.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Socket } from "../runtime/socket.ts";
@@ -137,6 +138,18 @@ export class Exchange implements IncomingRequest, ResponseWriter, ResponseContex
       this.continueSent = true;
       this.conn.sendContinue(this);
     }
+  }
+
+  /**
+   * While the request body is still arriving, whether the rest of it can
+   * cheaply be read and dropped after the response (so the connection can be
+   * kept): a known length within {@link DISCARD_LIMIT}, and not a body the
+   * client is still waiting to be asked for (100-continue).
+   */
+  restOfBodyDroppable(): boolean {
+    const head = this.head;
+    if (head.chunked || (head.expectContinue && !this.continueSent)) return false;
+    return head.contentLength - (this.body as IncomingBody).received <= DISCARD_LIMIT;
   }
 
   /** BodyOwner: the app caught up with buffered body bytes. */

@@ -12,6 +12,7 @@
  * `'upgrade'` listeners, adapters/node/upgrade.ts, answer 101 or a refusal
  * themselves).
  */
+import type { AccessLogger, AccessRecord } from "../log/access-log.ts";
 import type { ByteStream } from "../runtime/socket.ts";
 
 /** What an upgraded protocol gets from the connection it took over. */
@@ -93,13 +94,22 @@ export function startProtocol(host: UpgradeHost, create: UpgradeFactory, held: U
 
 /**
  * The upgraded connection's socket closed: tells the protocol (an error it
- * raises goes to `logError`) and returns the bytes it sent, for the access log.
+ * raises goes to `logError`) and logs the session as the request `ex` that
+ * switched protocols (status 101 or the protocol's own, bytes it sent).
  */
-export function endProtocol(protocol: UpgradedProtocol, logError: (message: string, error: unknown) => void): number {
+export function endProtocol(
+  protocol: UpgradedProtocol,
+  logError: (message: string, error: unknown) => void,
+  ex: (AccessRecord & { bodyBytes: number; status: number }) | null,
+  accessLog: AccessLogger | null,
+): void {
   try {
     protocol.closed();
   } catch (error) {
     logError("Error while closing an upgraded connection", error);
   }
-  return protocol.bytesOut;
+  if (ex === null || accessLog === null) return;
+  ex.bodyBytes = protocol.bytesOut;
+  if (protocol.status !== undefined) ex.status = protocol.status;
+  accessLog.log(ex);
 }
