@@ -11,6 +11,7 @@ import { describe, expect, test } from "vitest";
 import type { AccessLogger, AccessRecord } from "../../core/log/access-log.ts";
 import type { NativeRequestInfo } from "../../core/server/native-engine.ts";
 import { createNativeApp } from "../../adapters/native.ts";
+import { ServerStats } from "../../core/server/stats.ts";
 import type { FetchApp } from "../../adapters/fetch.ts";
 import { MemoryLogger } from "./fake-socket.ts";
 
@@ -25,7 +26,7 @@ interface Logged {
   responseType: string | null;
 }
 
-function setup(app: FetchApp, options: { log?: boolean; limit?: number } = {}) {
+function setup(app: FetchApp, options: { log?: boolean; limit?: number; stats?: ServerStats } = {}) {
   const logger = new MemoryLogger();
   const logged: Logged[] = [];
   let done = 0;
@@ -45,7 +46,7 @@ function setup(app: FetchApp, options: { log?: boolean; limit?: number } = {}) {
         },
       }
     : null;
-  const native = createNativeApp(app, { logger, accessLog, requestDone: () => void done++, limitRequestBody: options.limit ?? 0 });
+  const native = createNativeApp(app, { logger, accessLog, requestDone: () => void done++, limitRequestBody: options.limit ?? 0, stats: options.stats });
   const call = async (path: string, init?: RequestInit) => await native.fetch(new Request(`http://example.com${path}`, init), INFO);
   return { native, logger, logged, call, done: () => done };
 }
@@ -151,6 +152,39 @@ describe("createNativeApp", () => {
     const first = await reader.read();
     await reader.cancel();
     expect(app.logged).toEqual([expect.objectContaining({ bodyBytes: first.value!.length })]);
+  });
+
+  test("counts responses and declared body lengths without reading response.body", async () => {
+    // On Deno, reading `body` turns a string body into a stream that Deno.serve sends the slow way.
+    let bodyReads = 0;
+    class Watched extends Response {
+      override get body() {
+        bodyReads++;
+        return super.body;
+      }
+    }
+    for (const log of [false, true]) {
+      bodyReads = 0;
+      const stats = new ServerStats(() => 0, false);
+      const app = setup(
+        (request: Request) => {
+          const path = new URL(request.url).pathname;
+          if (path === "/sized") return new Watched("12345", { headers: { "content-length": "5" } });
+          if (path === "/empty") return new Watched(null, { status: 204 });
+          return new Watched("hello");
+        },
+        { stats, log },
+      );
+      for (const path of ["/sized", "/empty", "/plain"]) await app.call(path);
+      await app.call("/sized", { method: "HEAD" });
+      // With the access log on, a body of undeclared length (/plain) is read to count it.
+      expect(bodyReads, `log: ${log}`).toBe(log ? 1 : 0);
+      const counted = stats.snapshot();
+      expect(counted.requests[0 * 5 + 1], "GET 2xx").toBe(3);
+      expect(counted.requests[1 * 5 + 1], "HEAD 2xx").toBe(1);
+      // Only declared lengths count (the runtime's server, not tricorn, writes the bytes).
+      expect(counted.sentBodyBytes).toBe(5);
+    }
   });
 
   test("without an access log the app's Response is returned as it is", async () => {
