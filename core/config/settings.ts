@@ -343,7 +343,7 @@ export const SETTINGS = {
     env: ["TRICORN_LIGHT_RESPONSE"],
     default: true,
     negatable: true,
-    doc: "Fetch apps on the core engine: workers install a lightweight global Response that builds the runtime's own only when the app looks into one (headers, body, clone…); responses made of a string, bytes or nothing go out without it. Apps cannot tell the difference (a contract suite proves it per runtime); --no-light-response keeps the runtime's Response.",
+    doc: "Fetch apps on the core engine, and on Node with --engine native (node:http sends through tricorn's fetch adapter; Deno's and Bun's own servers need the runtime's Response): workers install a lightweight global Response that builds the runtime's own only when the app looks into one (headers, body, clone…); responses made of a string, bytes or nothing go out without it. Apps cannot tell the difference (a contract suite proves it per runtime); --no-light-response keeps the runtime's Response.",
     section: MECHANICS,
   }),
   server_header: string({

@@ -51,9 +51,11 @@ export async function bootServer(
   logger: Logger,
   boot: BootOptions = {},
 ): Promise<ServingProcess> {
-  if (settings.engine === "native") return bootNative(rt, settings, app, logger, boot);
   // Before the app is imported, so every `Response` it makes is the light one.
-  if (settings.light_response && rt.installLightResponse !== undefined) rt.installLightResponse();
+  if (settings.light_response && rt.installLightResponse !== undefined && (settings.engine === "core" || rt.nativeSendsLightResponse === true)) {
+    rt.installLightResponse();
+  }
+  if (settings.engine === "native") return bootNative(rt, settings, app, logger, boot);
   let exported: { value: unknown; label: string } = { value: undefined, label: "export default" };
   const handler = await loadHandler(
     rt,

@@ -28,11 +28,20 @@ export interface WorkerRuntime extends Platform, AppLoader {
   serveNative?: ServeNativeFn;
   /**
    * Installs adapters/light-response.ts as the global `Response` (setting
-   * `light_response`; core engine only, before the app is imported). A worker
-   * entry's decision: library code never patches globals, so the runtime's
-   * main.ts provides it; absent: never installed.
+   * `light_response`, before the app is imported; with `--engine native` only
+   * where {@link nativeSendsLightResponse}). A worker entry's decision:
+   * library code never patches globals, so the runtime's main.ts provides it;
+   * absent: never installed.
    */
   installLightResponse?: () => void;
+  /**
+   * True when {@link serveNative} sends the app's responses through tricorn's
+   * fetch adapter (`NativeApp.handler`: Node's node:http), which sends a light
+   * Response from its fields, so `light_response` applies to `--engine native`
+   * too. Servers that take the fetch Response themselves (Deno's and Bun's
+   * serve) need the runtime's own class: leave it unset.
+   */
+  readonly nativeSendsLightResponse?: boolean;
   /** The runtime's node:events EventEmitter and node:stream Readable, for node apps (adapters/node/streams.ts). */
   readonly nodeStreams: NodeStreamClasses;
   /** Raw deflate streams for WebSocket permessage-deflate; absent: no compression. */

@@ -24,4 +24,5 @@ function installLightResponse(): void {
   globalThis.Response = LightResponse as unknown as typeof Response;
 }
 
-runMain({ ...platform, ...appLoader, timers, listen, serveNative, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable, Duplex, Buffer }, unixRequest });
+// node:http sends through tricorn's fetch adapter (runtimes/node/native.ts), so --engine native keeps the light Response.
+runMain({ ...platform, ...appLoader, timers, listen, serveNative, nativeSendsLightResponse: true, installLightResponse, deflateCodec, processes: processLayer, nodeStreams: { EventEmitter, Readable, Duplex, Buffer }, unixRequest });

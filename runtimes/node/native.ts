@@ -166,23 +166,17 @@ class NodeExchange implements NativeExchange, AccessRecord {
   }
 
   send(status: number, reason: string | undefined, headers: HeaderList, body: Uint8Array | string | null): void {
-    this.begin(status, headers);
-    const bodyAllowed = status !== 204 && status !== 304 && status >= 200;
-    if (body !== null && bodyAllowed && !hasHeader(headers, "content-length")) {
-      headers.push("content-length", String(typeof body === "string" ? Buffer.byteLength(body) : body.length));
-    }
-    this.writeHead(status, reason, headers);
-    if (body !== null && bodyAllowed && this.head.method !== "HEAD" && this.counted) {
-      this.bodyBytes = typeof body === "string" ? Buffer.byteLength(body) : body.length;
-    }
+    const bodyAllowed = body !== null && status !== 204 && status !== 304 && status >= 200;
+    const length = bodyAllowed ? (typeof body === "string" ? Buffer.byteLength(body) : body!.length) : -1;
+    this.writeHead(status, reason, this.begin(status, headers, length >= 0 && !hasHeader(headers, "content-length") ? length : -1));
+    if (bodyAllowed && this.head.method !== "HEAD" && this.counted) this.bodyBytes = length;
     this.finished = true;
     this.res.end(body ?? undefined);
     this.done();
   }
 
   start(status: number, reason: string | undefined, headers: HeaderList): void {
-    this.begin(status, headers);
-    this.writeHead(status, reason, headers);
+    this.writeHead(status, reason, this.begin(status, headers, -1));
   }
 
   write(chunk: Uint8Array | string): void | Promise<void> {
@@ -230,12 +224,23 @@ class NodeExchange implements NativeExchange, AccessRecord {
     this.send(status, undefined, ["content-type", "text/plain; charset=utf-8"], reasonPhrase(status));
   }
 
-  private begin(status: number, headers: HeaderList): void {
+  /**
+   * The head to send: `headers`, plus `Connection: close` when this response
+   * is the connection's last (keepalive 0 or a graceful stop) and the
+   * Content-Length when `contentLength` ≥ 0 — in a copy then, as the list may
+   * be the app's own Response's (a light Response may be answered again).
+   */
+  private begin(status: number, headers: HeaderList, contentLength: number): HeaderList {
     if (this.res.headersSent) throw new Error("response already started");
+    const closing = this.site.closeAfter || this.site.draining;
+    if (closing || contentLength >= 0) {
+      headers = headers.slice();
+      if (closing) headers.push("connection", "close");
+      if (contentLength >= 0) headers.push("content-length", String(contentLength));
+    }
     this.status = status;
     this.responseHeaders = headers;
-    // keepalive 0 or a graceful stop: this response is the connection's last.
-    if (this.site.closeAfter || this.site.draining) headers.push("connection", "close");
+    return headers;
   }
 
   /** Body bytes are counted for the access log and the request counters. */
