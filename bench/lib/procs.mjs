@@ -5,9 +5,11 @@
  * when the run is interrupted.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import http from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 /** Clock ticks per second used by /proc/<pid>/stat times. */
 export const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout?.trim()) || 100;
@@ -285,4 +287,22 @@ export function killAllSync() {
 /** Number of server groups still running. */
 export function liveCount() {
   return live.size;
+}
+
+let controlDir = null;
+
+/**
+ * `--control-socket PATH` for one tricorn server: a socket of its own in a
+ * throwaway directory (removed at exit). Servers started side by side from
+ * the repository root would otherwise all try the default ./tricorn.ctl, and
+ * all but the first would run without one (a warning in the report).
+ * @param {string|number} name unique per server (its port)
+ */
+export function controlSocketArgs(name) {
+  if (controlDir === null) {
+    const dir = mkdtempSync(join(tmpdir(), "tricorn-bench-ctl-"));
+    controlDir = dir;
+    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return ["--control-socket", join(controlDir, `${name}.ctl`)];
 }

@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { commandWorks } from "./procs.mjs";
+import { commandWorks, controlSocketArgs } from "./procs.mjs";
 
 /** App files (relative to the repo root) by app id. */
 export const APPS = {
@@ -55,10 +55,12 @@ const RUNTIME_LABEL = { node: "Node", deno: "Deno", bun: "Bun", python: "Python"
  */
 export function serverCatalogue(bins) {
   const list = [];
+  // Each tricorn server gets its own control socket (all run side by side from the repo root).
+  const tricornArgs = (port, w, app) => ["-b", `127.0.0.1:${port}`, ...controlSocketArgs(port), ...workersFlag(w), APPS[app].file];
   const tricornEntry = {
-    node: (port, w, app) => [bins.node, "dist/node.js", "-b", `127.0.0.1:${port}`, ...workersFlag(w), APPS[app].file],
-    deno: (port, w, app) => [bins.deno, "run", "-A", "runtimes/deno/main.ts", "-b", `127.0.0.1:${port}`, ...workersFlag(w), APPS[app].file],
-    bun: (port, w, app) => [bins.bun, "runtimes/bun/main.ts", "-b", `127.0.0.1:${port}`, ...workersFlag(w), APPS[app].file],
+    node: (port, w, app) => [bins.node, "dist/node.js", ...tricornArgs(port, w, app)],
+    deno: (port, w, app) => [bins.deno, "run", "-A", "runtimes/deno/main.ts", ...tricornArgs(port, w, app)],
+    bun: (port, w, app) => [bins.bun, "runtimes/bun/main.ts", ...tricornArgs(port, w, app)],
   };
   const nativeHello = { node: "node-http-gateway", deno: "deno-serve-fetch", bun: "bun-serve-fetch" };
   const nativeFetch = { node: "node-server-fetch", deno: "deno-serve-fetch", bun: "bun-serve-fetch" };
