@@ -16,48 +16,37 @@ import { exchange, req } from "./raw-client.ts";
 const APP = fileURLToPath(new URL("../fixtures/light-response-app.js", import.meta.url));
 const PATHS = ["/bytes", "/json", "/touched", "/redirect", "/error", "/missing"];
 
-describe.each(CONFORMANCE_RUNTIMES)("light_response [%s]", (runtime) => {
-  const light = useServer(runtime, [], APP);
-  const real = useServer(runtime, ["--no-light-response"], APP);
-
-  test("installed by default, not with --no-light-response", async () => {
-    const a = await exchange(light.port, req("GET", "/which"), { until: 1 });
-    const b = await exchange(real.port, req("GET", "/which"), { until: 1 });
-    expect(a.finals[0]?.text, dump(a)).toBe("light");
-    expect(b.finals[0]?.text, dump(b)).toBe("real");
-  });
-
-  test("the same status lines, headers and bodies either way", async () => {
-    const payload = PATHS.map((p) => req("GET", p)).join("");
-    const a = await exchange(light.port, payload, { until: PATHS.length });
-    const b = await exchange(real.port, payload, { until: PATHS.length });
-    expect(wire(a), dump(a)).toEqual(wire(b));
-    expect(a.finals.map((res) => res.status), dump(a)).toEqual([201, 200, 200, 307, 500, 404]);
-  });
-});
-
 /** Status, reason, headers (without Date) and body of each response: what must not depend on the Response class. */
 function wire(r: Awaited<ReturnType<typeof exchange>>) {
   return r.finals.map((res) => [res.status, res.reason, res.headers.filter(([n]) => n.toLowerCase() !== "date"), res.text]);
 }
 
-describe.each(CONFORMANCE_RUNTIMES)("light_response with --engine native [%s]", (runtime) => {
-  const native = useServer(runtime, ["--engine", "native"], APP);
-  const nativeReal = useServer(runtime, ["--engine", "native", "--no-light-response"], APP);
+const ENGINES = [
+  { engine: "core", args: [] as string[] },
+  { engine: "native", args: ["--engine", "native"] },
+];
 
-  test("installed on Node only (node:http sends through the fetch adapter; Deno's and Bun's serve need their own Response)", async () => {
-    const a = await exchange(native.port, req("GET", "/which"), { until: 1 });
-    const b = await exchange(nativeReal.port, req("GET", "/which"), { until: 1 });
-    expect(a.finals[0]?.text, dump(a)).toBe(runtime === "node" ? "light" : "real");
-    expect(b.finals[0]?.text, dump(b)).toBe("real");
-  });
+describe.each(CONFORMANCE_RUNTIMES)("light_response [%s]", (runtime) => {
+  describe.each(ENGINES)("--engine $engine", ({ engine, args }) => {
+    const light = useServer(runtime, args, APP);
+    const real = useServer(runtime, [...args, "--no-light-response"], APP);
+    // Node's native server (node:http) sends through the fetch adapter; Deno's and Bun's serve need their own Response.
+    const installed = engine === "core" || runtime === "node";
 
-  test("the same status lines, headers and bodies either way", async () => {
-    const payload = PATHS.map((p) => req("GET", p)).join("");
-    const a = await exchange(native.port, payload, { until: PATHS.length });
-    const b = await exchange(nativeReal.port, payload, { until: PATHS.length });
-    expect(wire(a), dump(a)).toEqual(wire(b));
-    expect(a.finals.map((res) => res.status), dump(a)).toEqual([201, 200, 200, 307, 500, 404]);
+    test(`${installed ? "installed" : "not installed"} by default, not with --no-light-response`, async () => {
+      const a = await exchange(light.port, req("GET", "/which"), { until: 1 });
+      const b = await exchange(real.port, req("GET", "/which"), { until: 1 });
+      expect(a.finals[0]?.text, dump(a)).toBe(installed ? "light" : "real");
+      expect(b.finals[0]?.text, dump(b)).toBe("real");
+    });
+
+    test("the same status lines, headers and bodies either way", async () => {
+      const payload = PATHS.map((p) => req("GET", p)).join("");
+      const a = await exchange(light.port, payload, { until: PATHS.length });
+      const b = await exchange(real.port, payload, { until: PATHS.length });
+      expect(wire(a), dump(a)).toEqual(wire(b));
+      expect(a.finals.map((res) => res.status), dump(a)).toEqual([201, 200, 200, 307, 500, 404]);
+    });
   });
 });
 
