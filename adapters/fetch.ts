@@ -35,6 +35,8 @@ export interface ServeInfo {
   upgrade(request: Request, options?: BunUpgradeOptions): boolean;
   /** Bun's `server.publish`: send to every WebSocket of this worker subscribed to `topic`. */
   publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, compress?: boolean): number;
+  /** Bun's `server.subscriberCount`: WebSockets of this worker subscribed to `topic`. */
+  subscriberCount(topic: string): number;
 }
 
 /** Third argument of fetch handlers, like a Workers `ExecutionContext` (Hono's `c.executionCtx`). */
@@ -84,6 +86,9 @@ class Info implements ServeInfo {
   publish(topic: string, data: string | ArrayBufferLike | ArrayBufferView, compress = false): number {
     const message = typeof data === "string" ? data : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : new Uint8Array(data);
     return this.ws.topics.publish(topic, message, compress, null);
+  }
+  subscriberCount(topic: string): number {
+    return this.ws.topics.subscriberCount(topic);
   }
   get remoteAddr(): ServeInfo["remoteAddr"] {
     return { transport: "tcp", hostname: this.req.remoteAddress, port: this.req.remotePort };
