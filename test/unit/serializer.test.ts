@@ -65,6 +65,40 @@ describe("ResponseSerializer.send", () => {
     expect(text).toBe("HTTP/1.1 201 Made\r\nContent-Length: 10\r\n" + DATE + "\r\nhéllo €");
   });
 
+  it("writes string bodies on both sides of the char-loop limit byte-exact (JSON.stringify results too)", () => {
+    const { serializer, socket } = setup("");
+    const utf8 = new TextDecoder();
+    // 32 chars: char loop; 33: encodeInto; JSON.stringify gives V8 a cons string; non-ASCII in both paths.
+    const bodies = [
+      "a".repeat(32),
+      "b".repeat(33),
+      JSON.stringify({ message: "Hello, World!", items: [1, 2, 3], more: "x".repeat(100) }),
+      "é".repeat(10),
+      "€ " + "c".repeat(40) + " 😀",
+      "d".repeat(16000) + "é",
+    ];
+    for (const body of bodies) {
+      const length = new TextEncoder().encode(body).length;
+      serializer.send(socket, KEEP, 200, undefined, ["Content-Type", "text/plain"], body);
+      expect(socket.chunks.length).toBe(1);
+      expect(utf8.decode(socket.chunks[0])).toBe(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: ${length}\r\n` + DATE + "\r\n" + body);
+      expect(serializer.sentBodyLength).toBe(length);
+      socket.clear();
+      // The app's own Content-Length counts bytes, not chars.
+      serializer.send(socket, KEEP, 200, undefined, ["Content-Length", String(length)], body);
+      expect(utf8.decode(socket.chunks[0]).endsWith("\r\n\r\n" + body)).toBe(true);
+      socket.clear();
+      expect(() => serializer.send(socket, KEEP, 200, undefined, ["Content-Length", String(length + 1)], body)).toThrow(ResponseError);
+      expect(socket.chunks.length).toBe(0);
+      serializer.send(socket, HEAD, 200, undefined, [], body);
+      expect(socket.text()).toBe(`HTTP/1.1 200 OK\r\nContent-Length: ${length}\r\n` + DATE + "\r\n");
+      socket.clear();
+      serializer.send(socket, KEEP, 204, undefined, [], body);
+      expect(socket.text()).toBe("HTTP/1.1 204 No Content\r\n" + DATE + "\r\n");
+      socket.clear();
+    }
+  });
+
   it("uses the app's Content-Length when it matches, rejects a mismatch", () => {
     const { serializer, socket } = setup("");
     serializer.send(socket, KEEP, 200, undefined, ["content-length", "3"], new Uint8Array([1, 2, 3]));
