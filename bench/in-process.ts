@@ -7,7 +7,7 @@
  * socket layer (see docs/performance.md).
  *
  *   npm run bench:in-process (Node via an esbuild bundle, then deno and bun) · bench:in-process:light
- *   … [--requests N] [--only fetch,hono,node-hello,express,fastify,...] [--light (install adapters/light-response.ts as the global Response)]
+ *   … [--requests N] [--only fetch,hono,hono-json,node-hello,express,express-json,fastify,fastify-json,...] [--light (install adapters/light-response.ts as the global Response)]
  */
 import { ServerCore } from "../core/server/server.ts";
 import type { RequestHandler } from "../core/server/types.ts";
@@ -17,6 +17,7 @@ import { buildHandler, createHandler } from "../adapters/detect.ts";
 import { EventEmitter } from "node:events";
 import { Buffer } from "node:buffer";
 import { Duplex, Readable } from "node:stream";
+import { setImmediate } from "node:timers";
 import { LightResponse } from "../adapters/light-response.ts";
 import { join } from "node:path";
 import { cwd } from "node:process";
@@ -69,8 +70,13 @@ const timers: Timers = {
 };
 const logger = { debug() {}, info() {}, warning() {}, error: console.error, critical: console.error };
 
-/** Runs `count` keep-alive requests for `path` through `handler`; resolves with ns per request. */
-async function run(handler: RequestHandler, path: string, count: number): Promise<number> {
+/**
+ * Runs `count` keep-alive requests for `path` through `handler`; resolves with ns per request.
+ * With `yieldEvery` > 0 the loop lets the event loop turn (setImmediate) after that many
+ * requests: node:stream ends and closes streams in process.nextTick callbacks, which a loop of
+ * `await undefined` never runs, so without it node-interface rows pile up ticks (and garbage).
+ */
+async function run(handler: RequestHandler, path: string, count: number, yieldEvery = 0): Promise<number> {
   const server = new ServerCore({ handler, timers, logger, options: { keepalive: 1000 } });
   const socket = new CountingSocket();
   socket.handlers = server.accept(socket);
@@ -81,6 +87,7 @@ async function run(handler: RequestHandler, path: string, count: number): Promis
     // Each request arrives as its own chunk, like one read per request under wrk.
     socket.handlers.data(request.slice());
     while (socket.writes === before) await undefined;
+    if (yieldEvery > 0 && i % yieldEvery === yieldEvery - 1) await new Promise((resolve) => setImmediate(resolve));
   }
   const ns = ((performance.now() - start) * 1e6) / count;
   server.stopTimers();
@@ -92,14 +99,19 @@ async function nodeApp(value: unknown): Promise<RequestHandler> {
   return (await buildHandler(value, "node", { logger, nodeStreams: { EventEmitter, Readable, Duplex, Buffer } })).handler;
 }
 
-const APPS: Record<string, { handler: () => RequestHandler | Promise<RequestHandler>; path: string }> = {
+/** Node-interface rows yield to the event loop every 16 requests (see {@link run}). */
+const NODE_YIELD = 16;
+
+const APPS: Record<string, { handler: () => RequestHandler | Promise<RequestHandler>; path: string; yieldEvery?: number }> = {
   gateway: { handler: () => createHandler(gatewayHello, "auto", { logger }), path: "/" },
   fetch: { handler: () => createHandler(fetchHello, "auto", { logger }), path: "/" },
   hono: { handler: () => createHandler(honoApp, "auto", { logger }), path: "/" },
   "hono-json": { handler: () => createHandler(honoApp, "auto", { logger }), path: "/json" },
-  "node-hello": { handler: () => nodeApp(nodeHello), path: "/" },
-  express: { handler: () => nodeApp(expressApp), path: "/" },
-  fastify: { handler: () => nodeApp(fastifyApp), path: "/" },
+  "node-hello": { handler: () => nodeApp(nodeHello), path: "/", yieldEvery: NODE_YIELD },
+  express: { handler: () => nodeApp(expressApp), path: "/", yieldEvery: NODE_YIELD },
+  "express-json": { handler: () => nodeApp(expressApp), path: "/json", yieldEvery: NODE_YIELD },
+  fastify: { handler: () => nodeApp(fastifyApp), path: "/", yieldEvery: NODE_YIELD },
+  "fastify-json": { handler: () => nodeApp(fastifyApp), path: "/json", yieldEvery: NODE_YIELD },
 };
 
 const o = args(argv);
@@ -107,9 +119,9 @@ const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "n
 for (const [name, app] of Object.entries(APPS)) {
   if (o.only !== null && !o.only.includes(name)) continue;
   const handler = await app.handler();
-  await run(handler, app.path, Math.min(o.requests, 50_000)); // warm-up
+  await run(handler, app.path, Math.min(o.requests, 50_000), app.yieldEvery); // warm-up
   const samples: number[] = [];
-  for (let i = 0; i < 7; i++) samples.push(await run(handler, app.path, Math.ceil(o.requests / 7)));
+  for (let i = 0; i < 7; i++) samples.push(await run(handler, app.path, Math.ceil(o.requests / 7), app.yieldEvery));
   samples.sort((a, b) => a - b);
-  console.log(`${runtime.padEnd(5)} ${name.padEnd(10)} ${samples[3].toFixed(0).padStart(6)} ns/request  (min ${samples[0].toFixed(0)}, max ${samples[6].toFixed(0)})`);
+  console.log(`${runtime.padEnd(5)} ${name.padEnd(12)} ${samples[3].toFixed(0).padStart(6)} ns/request  (min ${samples[0].toFixed(0)}, max ${samples[6].toFixed(0)})`);
 }
