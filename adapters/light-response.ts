@@ -245,7 +245,8 @@ function lightPartsOf(body: unknown, init: unknown): LightParts | null {
     // Where the runtime's Headers would list it: names iterate sorted (Set-Cookie entries last).
     let at = 0;
     while (at < list.length && list[at] < "content-type") at += 2;
-    list.splice(at, 0, "content-type", STRING_TYPE);
+    if (at === list.length) list.push("content-type", STRING_TYPE); // the usual case (no headers): no splice
+    else list.splice(at, 0, "content-type", STRING_TYPE);
   }
   return { status, statusText, headers: list, body: bytes };
 }
