@@ -28,6 +28,7 @@
  * The fetch adapter reads an unmaterialized response's fields directly
  * ({@link lightParts}): no Headers, no stream, no copy of the body.
  */
+import { isNullBodyStatus } from "../core/http/status.ts";
 import type { HeaderList } from "../core/http/types.ts";
 import { forwardMembers } from "./forward.ts";
 
@@ -226,7 +227,7 @@ function lightPartsOf(body: unknown, init: unknown): LightParts | null {
       statusText = t;
     }
     // A null-body status with a body is an error the runtime reports.
-    if (bytes !== null && (status === 204 || status === 205 || status === 304)) return null;
+    if (bytes !== null && isNullBodyStatus(status)) return null;
     if (headers === undefined) list = [];
     else if (headers instanceof RealHeaders) list = headerList(headers);
     else if ((list = singleHeader(headers)!) !== null) {

@@ -21,7 +21,7 @@
 import type { AccessLogger, AccessRecord } from "../core/log/access-log.ts";
 import type { NativeApp, NativeRequestInfo } from "../core/server/native-engine.ts";
 import { HttpError } from "../core/http/errors.ts";
-import { reasonPhrase } from "../core/http/status.ts";
+import { isNullBodyStatus, reasonPhrase } from "../core/http/status.ts";
 import type { HeaderList, RequestHead } from "../core/http/types.ts";
 import type { Logger } from "../core/log/logger.ts";
 import type { ServerStats } from "../core/server/stats.ts";
@@ -59,15 +59,6 @@ function errorResponse(status: number): Response {
 }
 
 
-/** HEAD responses and these statuses carry no body, whatever the Response holds. */
-function sendsNoBody(method: string, status: number): boolean {
-  return method === "HEAD" || status === 204 || status === 205 || status === 304;
-}
-
-/** The body length a response declares (Content-Length); `response.body` is not read (see the module comment). */
-function declaredBodyLength(response: Response, method: string): number {
-  return sendsNoBody(method, response.status) ? 0 : Number(response.headers.get("content-length")) || 0;
-}
 
 /** The app's fetch function, answering its failures through the app's `error(err)` when it has one (adapters/serve-fields.ts). */
 function fetchFunction(app: FetchApp): FetchFunction {
@@ -279,14 +270,19 @@ class NativeFetchApp implements NativeApp {
     }
     this.requestDone();
     this.inFlight--;
-    if (this.stats !== null) this.stats.responded(request.method, response.status, declaredBodyLength(response, request.method), started);
+    // HEAD responses and null-body statuses send nothing, whatever the Response holds; otherwise
+    // the declared Content-Length counts (`response.body` is not read: see the module comment).
+    const noBody = request.method === "HEAD" || isNullBodyStatus(response.status);
+    const declared = noBody ? null : response.headers.get("content-length");
+    const length = declared === null ? 0 : Number(declared) || 0;
+    if (this.stats !== null) this.stats.responded(request.method, response.status, length, started);
     if (record === null) return response;
     record.status = response.status;
     record.response = response;
     // The body is looked at only when its length is not declared.
-    const body = sendsNoBody(request.method, response.status) || response.headers.has("content-length") ? null : response.body;
+    const body = noBody || declared !== null ? null : response.body;
     if (body === null) {
-      record.bodyBytes = declaredBodyLength(response, request.method);
+      record.bodyBytes = length;
       this.accessLog!.log(record);
       return response;
     }

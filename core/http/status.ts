@@ -75,3 +75,11 @@ const REASONS: Record<number, string> = {
 export function reasonPhrase(status: number): string {
   return REASONS[status] ?? "";
 }
+
+/**
+ * The Fetch standard's null-body statuses a `Response` can have (its
+ * constructor takes 200–599): 204, 205 and 304 never carry content.
+ */
+export function isNullBodyStatus(status: number): boolean {
+  return status === 204 || status === 205 || status === 304;
+}
