@@ -30,6 +30,8 @@ export interface WorkerSettings {
   maxRequestsJitter: number;
   /** Retire once resident memory exceeds this many MiB (0 = never); checked on every tick. */
   maxWorkerMemory?: number;
+  /** Retire once this many sockets are stranded ({@link ServingWorker.strandedSockets}; 0 or absent = never). */
+  workerConnections?: number;
 }
 
 /** A worker that is loaded and listening, as returned by the `boot` function. */
@@ -44,6 +46,8 @@ export interface ServingWorker {
   reopenLogs?(): void;
   /** The worker's counters, sent with every heartbeat (and once more on exit). */
   stats?(): WorkerStats;
+  /** Sockets the runtime holds that core has closed (core/runtime/socket.ts `Listener.strandedSockets`). */
+  strandedSockets?(): number;
 }
 
 /** Handed to the `boot` function. */
@@ -225,6 +229,23 @@ class WorkerControl {
     this.o.host.send({ type: "retire", requests: this.requests, reason: `max_worker_memory (${mib} MiB > ${limit} MiB)` });
   }
 
+  /**
+   * Sockets core gave up on that the runtime cannot close (a Deno TLS handshake
+   * that never ends): once there are `worker_connections` of them, ask for a
+   * replacement (once), so this process's exit closes them.
+   */
+  private checkStranded(): void {
+    const limit = this.o.settings.workerConnections ?? 0;
+    if (limit <= 0 || this.state !== "serving" || this.retireSent) return;
+    const stranded = this.serving?.strandedSockets?.() ?? 0;
+    if (stranded < limit) return;
+    this.retireSent = true;
+    this.o.logger.warning(
+      `${stranded} connections closed at a timeout are still open in the runtime (TLS handshakes it cannot cut short), worker_connections is ${limit}; retiring this worker gracefully so its exit closes them (its replacement starts first)`,
+    );
+    this.o.host.send({ type: "retire", requests: this.requests, reason: `${stranded} stranded TLS handshakes` });
+  }
+
   private stop(graceful: boolean): void {
     if (this.state === "done") return;
     if (!graceful || this.state === "stopping") {
@@ -279,6 +300,7 @@ class WorkerControl {
       const beat = this.heartbeat();
       if (timeout > 0 || beat.stats !== undefined) this.o.host.send(beat);
       this.checkMemory();
+      this.checkStranded();
     };
     tick();
     this.tickTimer = this.o.timers.setInterval(tick, period);

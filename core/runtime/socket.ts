@@ -85,6 +85,13 @@ export interface Listener {
   pauseAccepting(): void;
   /** Take connections again after {@link pauseAccepting}. Idempotent; nothing after close. */
   resumeAccepting(): void;
+  /**
+   * Connections core has closed that the runtime still holds open, each a
+   * socket outside `worker_connections` (Deno: a TLS handshake in progress,
+   * which Deno.TlsConn cannot close before it ends). Absent: always 0. The
+   * worker retires once these reach `worker_connections`, so its exit closes them.
+   */
+  strandedSockets?(): number;
 }
 
 /* Shared by the runtime socket wrappers. */

@@ -68,6 +68,7 @@ function httpsNamed(listener: Listener): Listener {
     close: () => listener.close(),
     pauseAccepting: () => listener.pauseAccepting(),
     resumeAccepting: () => listener.resumeAccepting(),
+    strandedSockets: () => listener.strandedSockets?.() ?? 0,
   };
 }
 

@@ -52,6 +52,7 @@ export async function runWorkerProcess(
       maxRequests: settings.max_requests,
       maxRequestsJitter: settings.max_requests_jitter,
       maxWorkerMemory: settings.max_worker_memory,
+      workerConnections: settings.worker_connections,
     },
     boot: async (context) => {
       const process = await bootServer(rt, serving, app, logger, {
@@ -63,6 +64,7 @@ export async function runWorkerProcess(
       return {
         shutdown: () => process.shutdown(),
         reopenLogs: logs.reopenLogs,
+        strandedSockets: () => process.listeners.reduce((sum, listener) => sum + (listener.strandedSockets?.() ?? 0), 0),
         stats: () => ({
           served: context.served(),
           inFlight: process.inFlight(),

@@ -34,6 +34,11 @@ const BULK_READ_ROOM = READ_CHUNK_SIZE + 8 * 1024;
 /** Queued chunks are merged into one `conn.write` up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
 
+/** A listener's count of connections destroyed while their TLS handshake was still going. */
+interface StrandedCount {
+  count: number;
+}
+
 /** One accepted connection. */
 class DenoSocket implements Socket {
   readonly remoteAddress: string;
@@ -55,8 +60,16 @@ class DenoSocket implements Socket {
   private readEnded = false;
   private closed = false;
   private lingerTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A TLS connection whose handshake has not ended (Deno cannot close it before it does). */
+  private handshaking = false;
+  /** Destroyed while handshaking: counted in `stranded` and closed when the handshake ends. */
+  private isStranded = false;
 
-  constructor(private readonly conn: Deno.Conn, encrypted: boolean) {
+  constructor(
+    private readonly conn: Deno.Conn,
+    encrypted: boolean,
+    private readonly stranded: StrandedCount,
+  ) {
     this.encrypted = encrypted;
     const remote = conn.remoteAddr as Deno.NetAddr;
     const local = conn.localAddr as Deno.NetAddr;
@@ -70,6 +83,10 @@ class DenoSocket implements Socket {
   start(acceptor: ConnectionAcceptor): void {
     // A Deno.TlsConn has no setNoDelay (its TCP socket is not exposed).
     if (!this.encrypted && this.conn.remoteAddr.transport === "tcp") (this.conn as Deno.TcpConn).setNoDelay(true);
+    if (this.encrypted) {
+      this.handshaking = true;
+      (this.conn as Deno.TlsConn).handshake().then(this.handshakeEnded, this.handshakeEnded);
+    }
     this.handlers = acceptor(this);
     void this.readLoop();
   }
@@ -118,14 +135,35 @@ class DenoSocket implements Socket {
     this.queue = [];
     this.inflight = null;
     this.resume();
+    if (this.handshaking) {
+      // Deno finishes a TLS handshake before it closes the socket, and close()
+      // would only drop our handle to it: keep the handle and close it when the
+      // handshake ends (the listener's count lets the worker retire meanwhile).
+      this.isStranded = true;
+      this.stranded.count++;
+    } else {
+      this.closeConn();
+    }
+    // Deliver asynchronously, as Node does, so core never sees close() inside its own destroy().
+    queueMicrotask(() => this.handlers.close(error));
+  }
+
+  private closeConn(): void {
     try {
       this.conn.close();
     } catch {
       // already closed by the peer side
     }
-    // Deliver asynchronously, as Node does, so core never sees close() inside its own destroy().
-    queueMicrotask(() => this.handlers.close(error));
   }
+
+  /** The TLS handshake succeeded or failed: a stranded connection can be closed now. */
+  private readonly handshakeEnded = (): void => {
+    this.handshaking = false;
+    if (!this.isStranded) return;
+    this.isStranded = false;
+    this.stranded.count--;
+    this.closeConn();
+  };
 
   /** All queued bytes are out: send FIN, then linger until the peer's FIN (bounded). */
   private finishEnd(): void {
@@ -296,6 +334,7 @@ async function acceptLoop(
   acceptor: ConnectionAcceptor,
   encrypted: boolean,
   state: AcceptState,
+  stranded: StrandedCount,
   onError?: (error: unknown) => void,
 ) {
   while (!state.closed) {
@@ -312,7 +351,7 @@ async function acceptLoop(
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
-    new DenoSocket(conn, encrypted).start(acceptor);
+    new DenoSocket(conn, encrypted, stranded).start(acceptor);
   }
 }
 
@@ -348,7 +387,8 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
     listener = tls === undefined ? Deno.listen(tcpOptions) : Deno.listenTls({ ...tcpOptions, cert: tls.cert, key: tls.key });
   }
   const state: AcceptState = { closed: false, resumed: null };
-  void acceptLoop(listener, acceptor, tls !== undefined, state, options.onError);
+  const stranded: StrandedCount = { count: 0 };
+  void acceptLoop(listener, acceptor, tls !== undefined, state, stranded, options.onError);
   const port = bind.kind === "tcp" ? (listener.addr as Deno.NetAddr).port : undefined;
   const resume = () => {
     state.resumed?.resolve();
@@ -369,5 +409,6 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
       if (!state.closed) state.resumed ??= Promise.withResolvers<void>();
     },
     resumeAccepting: resume,
+    strandedSockets: () => stranded.count,
   };
 };

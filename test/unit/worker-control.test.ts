@@ -82,6 +82,24 @@ describe("runWorker", () => {
     expect(log.lines.some((l) => l.includes("Worker uses 150 MiB, over max_worker_memory (100 MiB)"))).toBe(true);
   });
 
+  it("sockets the runtime cannot close: at worker_connections of them, asks once for a replacement", async () => {
+    const host = new FakeHost();
+    const timers = new FakeTimers();
+    const log = new MemoryLogger();
+    let stranded = 0;
+    const settings = { ...WORKER_SETTINGS, workerConnections: 3 };
+    void runWorker({ host, timers, logger: log, settings, boot: async () => ({ ...fakeServing().serving, strandedSockets: () => stranded }) });
+    await flush();
+    stranded = 2;
+    timers.advance(1000);
+    expect(host.types()).not.toContain("retire");
+    stranded = 3;
+    timers.advance(1000);
+    timers.advance(1000);
+    expect(host.sent.filter((m) => m.type === "retire")).toEqual([{ type: "retire", requests: 0, reason: "3 stranded TLS handshakes" }]);
+    expect(log.lines.some((l) => l.includes("3 connections closed at a timeout are still open in the runtime") && l.includes("worker_connections is 3"))).toBe(true);
+  });
+
   it("exits after graceful_timeout if draining never ends; a second TERM exits at once", async () => {
     for (const second of [false, true]) {
       const host = new FakeHost();
