@@ -19,7 +19,7 @@ import { EMPTY_BODY } from "../../core/server/body.ts";
 import { dispatchNative } from "../../core/server/native-engine.ts";
 import type { NativeApp, NativeExchange, NativeServeOptions, ServeNativeFn } from "../../core/server/native-engine.ts";
 import { HttpError } from "../../core/http/errors.ts";
-import { reasonPhrase } from "../../core/http/status.ts";
+import { isNullBodyStatus, reasonPhrase } from "../../core/http/status.ts";
 import type { AccessRecord } from "../../core/log/access-log.ts";
 import type { BindAddress } from "../../core/net/bind.ts";
 import type { HeaderList, RequestHead } from "../../core/http/types.ts";
@@ -166,12 +166,12 @@ class NodeExchange implements NativeExchange, AccessRecord {
   }
 
   send(status: number, reason: string | undefined, headers: HeaderList, body: Uint8Array | string | null): void {
-    const bodyAllowed = body !== null && status !== 204 && status !== 304 && status >= 200;
+    const bodyAllowed = body !== null && status >= 200 && !isNullBodyStatus(status);
     const length = bodyAllowed ? (typeof body === "string" ? Buffer.byteLength(body) : body!.length) : -1;
     this.writeHead(status, reason, this.begin(status, headers, length >= 0 && !hasHeader(headers, "content-length") ? length : -1));
     if (bodyAllowed && this.head.method !== "HEAD" && this.counted) this.bodyBytes = length;
     this.finished = true;
-    this.res.end(body ?? undefined);
+    this.res.end(bodyAllowed ? body! : undefined);
     this.done();
   }
 
