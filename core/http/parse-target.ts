@@ -2,7 +2,7 @@
  * Request-target form rules (RFC 9112 §3.2): which of origin-, absolute-,
  * authority- and asterisk-form a request may use depends on its method.
  */
-import { SCHEME_CHAR } from "./chars.ts";
+import { HEX_VALUE, SCHEME_CHAR } from "./chars.ts";
 import { HttpError } from "./errors.ts";
 import { isValidAuthority } from "./parse-fields.ts";
 
@@ -10,6 +10,7 @@ const SLASH = 0x2f;
 const STAR = 0x2a;
 const COLON = 0x3a;
 const QUESTION = 0x3f;
+const PERCENT = 0x25;
 
 function isAlpha(b: number): boolean {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
@@ -20,7 +21,8 @@ function isAlpha(b: number): boolean {
  * non-empty visible ASCII) has a form allowed for `method`:
  * - CONNECT: authority-form only, `host:port` with a non-empty host and a 1-5 digit port;
  * - `*`: only with OPTIONS, and only alone;
- * - otherwise origin-form (`/…`) or absolute-form (`scheme://…`, scheme = ALPHA *(ALPHA/DIGIT/+/-/.)).
+ * - otherwise origin-form (`/…`) or absolute-form (`scheme://…`, scheme = ALPHA *(ALPHA/DIGIT/+/-/.)),
+ *   whose path has well-formed escapes ({@link checkPathEscapes}).
  * @throws HttpError 400 when the form does not fit.
  */
 export function checkTargetForm(method: string, buf: Uint8Array, start: number, end: number): void {
@@ -29,7 +31,10 @@ export function checkTargetForm(method: string, buf: Uint8Array, start: number, 
     if (!isValidAuthority(buf, start, end, true)) throw new HttpError(400, "invalid CONNECT target");
     return;
   }
-  if (first === SLASH) return;
+  if (first === SLASH) {
+    checkPathEscapes(buf, start, end);
+    return;
+  }
   if (first === STAR) {
     if (end - start !== 1 || method !== "OPTIONS") throw new HttpError(400, "asterisk-form only allowed for OPTIONS");
     return;
@@ -48,6 +53,27 @@ export function checkTargetForm(method: string, buf: Uint8Array, start: number, 
   if (!isValidAuthority(buf, authority, authorityEnd, false)) throw new HttpError(400, "invalid authority in request target");
   if ((authorityEnd === authority || buf[authority] === COLON) && isHttpScheme(buf, start, i)) {
     throw new HttpError(400, "empty host in request target");
+  }
+  checkPathEscapes(buf, authorityEnd, end);
+}
+
+/**
+ * The path of a target (`buf[start, end)` up to its `?`): every `%` starts a
+ * pct-encoded byte (`%` HEXDIG HEXDIG, RFC 3986 §2.1) other than `%00`. A
+ * malformed escape cannot be decoded to a path, and a NUL in a decoded path
+ * ends strings early in whatever the app hands it to; nginx refuses both
+ * with 400 too. The query is passed as sent (it is the app's to decode).
+ */
+function checkPathEscapes(buf: Uint8Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    if (b === QUESTION) return;
+    if (b !== PERCENT) continue;
+    const high = i + 2 < end ? HEX_VALUE[buf[i + 1]] : 0xff;
+    const low = i + 2 < end ? HEX_VALUE[buf[i + 2]] : 0xff;
+    if (high === 0xff || low === 0xff) throw new HttpError(400, "malformed percent-encoding in request target path");
+    if (high === 0 && low === 0) throw new HttpError(400, "encoded NUL in request target path");
+    i += 2;
   }
 }
 

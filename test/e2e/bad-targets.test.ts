@@ -1,6 +1,7 @@
 /**
  * Request targets and Host values that are not valid URIs are refused with 400
- * before the app sees them (RFC 9112 §3.2, RFC 3986), so an app's
+ * before the app sees them (RFC 9112 §3.2, RFC 3986; a path escape must be
+ * `%` HEXDIG HEXDIG and not `%00`, as nginx checks), so an app's
  * `new URL(request.url)` never throws on input a client chose; a bare CR is
  * refused as soon as it is read. On Node, Deno and Bun.
  */
@@ -20,6 +21,9 @@ const refused: [string, string][] = [
   ["Host with bad pct-encoding", "GET / HTTP/1.1\r\nHost: e%x.com\r\n\r\n"],
   ["Host that is valid RFC 3986 but no URL host (IPv4 out of range)", "GET / HTTP/1.1\r\nHost: 1.2.3.256\r\n\r\n"],
   ["Host whose pct-encoding decodes to a forbidden host character", "GET / HTTP/1.1\r\nHost: a%2Fb\r\n\r\n"],
+  ["path with a malformed escape", "GET /%zz HTTP/1.1\r\nHost: e\r\n\r\n"],
+  ["path ending in a lone %", "GET /100% HTTP/1.1\r\nHost: e\r\n\r\n"],
+  ["path with an encoded NUL", "GET /a%00b HTTP/1.1\r\nHost: e\r\n\r\n"],
 ];
 
 describe.each(CONFORMANCE_RUNTIMES)("bad targets and Host [%s]", (runtime) => {
@@ -37,6 +41,9 @@ describe.each(CONFORMANCE_RUNTIMES)("bad targets and Host [%s]", (runtime) => {
     expect(a.finals[0]?.text, dump(a)).toBe("example.com:8080 /p");
     const b = await exchange(server.port, "GET /q HTTP/1.1\r\nHost: [::1]:8000\r\nConnection: close\r\n\r\n", { until: 1 });
     expect(b.finals[0]?.text, dump(b)).toBe("[::1]:8000 /q");
+    // Escapes in the path are checked; the query is the app's to decode.
+    const c = await exchange(server.port, "GET /a%41?q=100%&r=%zz HTTP/1.1\r\nHost: e\r\nConnection: close\r\n\r\n", { until: 1 });
+    expect(c.finals[0]?.text, dump(c)).toBe("e /a%41");
   });
 
   test("a bare CR in a header line is refused before the line (or the head) ends", async () => {

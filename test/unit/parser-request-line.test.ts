@@ -68,6 +68,17 @@ const cases: [string, string, number, Record<string, unknown>?][] = [
   ["scheme without //", `GET http:/x HTTP/1.1\r\n${H}\r\n`, 400],
   ["target not starting with / or scheme", `GET ?a HTTP/1.1\r\n${H}\r\n`, 400],
   ["bare CR inside request line", `GET /\r HTTP/1.1\r\n${H}\r\n`, 400],
+  // Escapes in the path (RFC 3986 §2.1), refused like nginx; the query is the app's to decode
+  ["path with a malformed escape", `GET /%zz HTTP/1.1\r\n${H}\r\n`, 400],
+  ["path with a lone % at the end", `GET /100% HTTP/1.1\r\n${H}\r\n`, 400],
+  ["path with a cut-short escape", `GET /a%4 HTTP/1.1\r\n${H}\r\n`, 400],
+  ["path with a cut-short escape before the query", `GET /a%4?x HTTP/1.1\r\n${H}\r\n`, 400],
+  ["path with an encoded NUL", `GET /a%00b HTTP/1.1\r\n${H}\r\n`, 400],
+  ["absolute-form path with a malformed escape", `GET http://h/%g1 HTTP/1.1\r\n${H}\r\n`, 400],
+  ["path with valid escapes, both cases", `GET /a%41%2f%C3%A9 HTTP/1.1\r\n${H}\r\n`, 0],
+  ["path escape at the very end", `GET /a%41 HTTP/1.1\r\n${H}\r\n`, 0],
+  ["query with a malformed escape (passed as sent)", `GET /p?q=100%&r=%zz HTTP/1.1\r\n${H}\r\n`, 0],
+  ["absolute-form query with a malformed escape", `GET http://h/p?%zz HTTP/1.1\r\n${H}\r\n`, 0],
   // Absolute-form authority (RFC 3986 §3.2, RFC 9110 §4.2)
   ["absolute-form bad pct-encoding in host", `GET http://e%x.com/ HTTP/1.1\r\n${H}\r\n`, 400],
   ["absolute-form pct-encoded host", `GET http://a%41b/ HTTP/1.1\r\n${H}\r\n`, 0],
