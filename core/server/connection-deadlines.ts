@@ -15,6 +15,17 @@ export const DEADLINE_HEAD = 1;
 /** The state deadline bounds an idle keep-alive connection (`keepalive`). */
 export const DEADLINE_IDLE = 2;
 
+/**
+ * The send deadline is checked this many times per `send_timeout` (fewer when
+ * a check would come sooner than a wheel tick): the connection closes once
+ * that many checks in a row saw no progress, so between `send_timeout` and
+ * `send_timeout` plus one check after the client last read. One check per
+ * period would allow up to twice `send_timeout` when the last progress came
+ * just after the deadline was armed (as with Deno's asynchronous writes,
+ * which the kernel still takes for a moment after the queue first backs up).
+ */
+const SEND_CHECKS = 4;
+
 /** The settings the deadlines are computed from. */
 export interface DeadlineSettings {
   readonly wheel: TimeoutWheel;
@@ -34,8 +45,10 @@ export class ConnectionDeadlines {
   body = 0;
   /** The client must have read something more, or a closing connection be gone, by then; 0 = none. */
   send = 0;
-  /** `socket.unsentBytes` when the send deadline was last armed: less at expiry means the client is reading. */
+  /** `socket.unsentBytes` at the last send check: less at the next one means the client is reading. */
   unsentMark = 0;
+  /** Send checks in a row that saw no progress. */
+  private sendQuiet = 0;
   private readonly settings: DeadlineSettings;
 
   constructor(settings: DeadlineSettings) {
@@ -77,23 +90,40 @@ export class ConnectionDeadlines {
   /** Starts the send deadline unless one runs already; `unsent` is the socket's queued byte count. */
   armSend(unsent: number): void {
     if (this.send === 0 && this.settings.sendTimeoutMs > 0) {
-      this.send = this.settings.wheel.now() + this.settings.sendTimeoutMs;
       this.unsentMark = unsent;
+      this.sendQuiet = 0;
+      this.send = this.settings.wheel.now() + this.sendCheckMs();
     }
   }
 
   /**
-   * The send deadline expired at `now`: if the client read something since it
-   * was armed (`unsent` shrank), grants another send_timeout and returns false;
-   * returns true when the client stopped reading.
+   * A send check is due at `now`: returns true when `send_timeout` has passed
+   * without the client reading (`unsent` did not shrink over {@link SEND_CHECKS}
+   * checks in a row); otherwise schedules the next check and returns false.
    */
   sendExpired(now: number, unsent: number): boolean {
+    const every = this.sendCheckMs();
     if (unsent < this.unsentMark) {
       this.unsentMark = unsent;
-      this.send = now + this.settings.sendTimeoutMs;
-      return false;
+      this.sendQuiet = 0;
+    } else if (now - this.send >= every) {
+      // More than a check late: the event loop was stalled, so the socket could
+      // not have seen the client read. Not counted; the checks start over.
+    } else if (++this.sendQuiet >= this.sendChecks()) {
+      return true;
     }
-    return true;
+    // Keep the cadence (a check runs on the first wheel tick after it is due).
+    const next = this.send + every;
+    this.send = next > now ? next : now + every;
+    return false;
+  }
+
+  private sendChecks(): number {
+    return Math.max(1, Math.min(SEND_CHECKS, Math.floor(this.settings.sendTimeoutMs / this.settings.wheel.tickMs)));
+  }
+
+  private sendCheckMs(): number {
+    return this.settings.sendTimeoutMs / this.sendChecks();
   }
 
   /** Drops every deadline. */

@@ -21,7 +21,8 @@ export const DEFAULT_TICK_MS = 500;
 /** A set of {@link Timed} items checked on a shared interval that runs only while items exist. */
 export class TimeoutWheel {
   private readonly timers: Timers;
-  private readonly tickMs: number;
+  /** Check interval (ms): the precision of every timeout. */
+  readonly tickMs: number;
   private readonly items = new Set<Timed>();
   private handle: TimerHandle | null = null;
   private cachedNow = 0;
