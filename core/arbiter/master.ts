@@ -22,7 +22,7 @@ import type { Timers } from "../runtime/timers.ts";
 import { holdStartupLog } from "../log/startup-log.ts";
 import { VERSION } from "../config/version.ts";
 import { serviceNotifier } from "./service-notify.ts";
-import { activatedBinds, socketActivationUnsupported } from "./socket-activation.ts";
+import { activatedBinds } from "./socket-activation.ts";
 import { secureUnixSockets, workerCredentials } from "./privileges.ts";
 import type { Credentials } from "../config/credentials.ts";
 import { launchedByNpm, watchLauncher } from "./launcher-watch.ts";
@@ -112,20 +112,19 @@ export async function probeBinds(rt: ListenRuntime, settings: Settings, logger: 
 
 /**
  * With systemd socket activation (core/arbiter/socket-activation.ts) the
- * inherited sockets replace the `--bind` addresses; a runtime that cannot
- * serve them is a one-line {@link StartupError} (exit 2).
+ * inherited sockets replace the `--bind` addresses; every worker inherits
+ * them (Node through node:cluster, Deno and Bun from their spawn).
  */
 function withActivatedSockets(rt: MasterRuntime, settings: Settings, log: Logger): Settings {
   const binds = activatedBinds(rt.env, rt.pid);
   if (binds === null) return settings;
-  if (!rt.servesInheritedSockets) throw new StartupError(socketActivationUnsupported(rt.name), EXIT_USAGE);
   log.info(`Serving ${binds.length} socket(s) from systemd (LISTEN_FDS) instead of --bind`);
   return { ...settings, bind: binds };
 }
 
 /**
- * `-w N` (N > 1) where the workers cannot share the addresses (unix and fd://
- * binds on Deno and Bun, no SO_REUSEPORT outside Linux): a one-line
+ * `-w N` (N > 1) where the workers cannot share the addresses (unix binds on
+ * Deno and Bun, fd:// mixed with other binds, no SO_REUSEPORT outside Linux): a one-line
  * {@link StartupError} (exit 2) rather than silently fewer workers.
  */
 function refuseUnshareable(rt: MasterRuntime, layer: ProcessLayer, settings: Settings): void {

@@ -35,10 +35,13 @@ export type KillSignal = "SIGTERM" | "SIGQUIT" | "SIGABRT" | "SIGKILL";
  * `handover` (unix sockets, each worker binding its own: one worker serves at
  * a time, but a successor renames its socket over the path while its
  * predecessor still serves, core/net/unix-handover.ts, so a reload overlaps),
+ * `inherited` (fd:// binds, systemd socket activation: every worker accepts
+ * on the same socket, inherited from the master, and the kernel hands each
+ * connection to one of them),
  * `none` (only one process can listen: the arbiter runs a single worker and
  * stops it before starting its successor).
  */
-export type ListenSharing = "cluster" | "reuseport" | "handover" | "none";
+export type ListenSharing = "cluster" | "reuseport" | "handover" | "inherited" | "none";
 
 /** Whether only one worker can serve the binds at a time (`-w N` is refused there). */
 export function singleWorker(sharing: ListenSharing): boolean {
@@ -90,11 +93,13 @@ export abstract class SpawnedWorker implements WorkerProcess {
 /**
  * How workers can share binds where each binds the address itself:
  * SO_REUSEPORT balancing exists on Linux only, and only for TCP; unix sockets
- * alone are handed over by rename (not on Windows); inherited fd:// sockets
- * and mixed binds cannot be shared. `os` is the runtime's OS name.
+ * alone are handed over by rename (not on Windows); fd:// sockets alone are
+ * inherited by every worker (not on Windows); mixed binds cannot be shared.
+ * `os` is the runtime's OS name.
  */
 export function reusePortSharing(os: string, binds: readonly BindAddress[] = []): ListenSharing {
   if (os !== "windows" && binds.length > 0 && binds.every((bind) => bind.kind === "unix")) return "handover";
+  if (os !== "windows" && binds.length > 0 && binds.every((bind) => bind.kind === "fd")) return "inherited";
   if (os !== "linux") return "none";
   return binds.every((bind) => bind.kind === "tcp") ? "reuseport" : "none";
 }

@@ -24,8 +24,3 @@ export function activatedBinds(env: Readonly<Record<string, string | undefined>>
   if (env.LISTEN_PID !== undefined && env.LISTEN_PID !== String(pid)) return null;
   return Array.from({ length: Number(count) }, (_, i) => ({ kind: "fd", fd: LISTEN_FDS_START + i }) as BindAddress);
 }
-
-/** The one-line refusal on runtimes that cannot serve an inherited socket. */
-export function socketActivationUnsupported(runtime: string): string {
-  return `socket activation (LISTEN_FDS) needs Node: ${runtime} cannot serve an inherited socket; run tricorn with node, or drop the .socket unit and --bind an address`;
-}

@@ -93,8 +93,6 @@ export interface Platform {
   exit(code: number): never;
   /** systemd notifications (core/arbiter/service-notify.ts). */
   notifyServiceManager: NotifyFn;
-  /** Whether `fd://N` binds work here (systemd socket activation); Deno and Bun cannot adopt a socket. */
-  readonly servesInheritedSockets: boolean;
 }
 
 /** Imports an app module by path (relative to the working directory or absolute). */

@@ -60,7 +60,7 @@ function idleTimeout(keepalive: number, headerTimeout: number): number {
  * `backlog` is not settable on Bun.
  */
 export const serveNative: ServeNativeFn = async (bind, app, options) => {
-  if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Bun");
+  if (bind.kind === "fd") throw new Error("--engine native cannot serve fd:// binds (socket activation) on Bun: Bun.serve cannot adopt a socket; use --engine core");
   const tls = options.tls;
   const serveOptions: Record<string, unknown> = {
     development: false,

@@ -26,8 +26,6 @@ function writeAll(fd: number, text: string): void {
 export const platform: Platform = {
   ...nodePlatform,
   name: "bun",
-  // Bun.listen/Bun.serve take no file descriptor.
-  servesInheritedSockets: false,
   writeStderr: (text) => writeAll(2, text),
   writeStdout: (text) => writeAll(1, text),
   openAppend(path) {

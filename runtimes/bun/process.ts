@@ -23,7 +23,8 @@ interface SpawnApi {
   spawn(options: {
     cmd: string[];
     env: Record<string, string | undefined>;
-    stdio: ["ignore", "inherit", "inherit"];
+    /** stdin, stdout, stderr, then the descriptors the child gets as 3, 4, … */
+    stdio: ("ignore" | "inherit" | number)[];
     serialization: "json";
     ipc(message: unknown): void;
     onExit(proc: unknown, exitCode: number | null, signalCode: number | string | null): void;
@@ -32,6 +33,22 @@ interface SpawnApi {
 }
 
 const Bun = (globalThis as unknown as { Bun: SpawnApi }).Bun;
+
+/**
+ * The child's stdio array: Bun.spawn closes every other descriptor in the
+ * child, so inherited fd:// sockets (systemd socket activation) are passed on
+ * at their own numbers (Bun's IPC channel takes the next free one).
+ */
+function workerStdio(sharing: ListenSharing, binds: readonly BindAddress[]): ("ignore" | "inherit" | number)[] {
+  const stdio: ("ignore" | "inherit" | number)[] = ["ignore", "inherit", "inherit"];
+  if (sharing !== "inherited") return stdio;
+  for (const bind of binds) {
+    if (bind.kind !== "fd") continue;
+    while (stdio.length <= bind.fd) stdio.push("ignore");
+    stdio[bind.fd] = bind.fd;
+  }
+  return stdio;
+}
 
 /** How workers can share ports here (SO_REUSEPORT, Linux only). */
 export function listenSharing(binds: readonly BindAddress[] = []): ListenSharing {
@@ -86,6 +103,7 @@ export function createProcessManager(options: BunProcessOptions = {}): ProcessMa
   const script = options.script ?? Bun.main;
   const args = options.args ?? process.argv.slice(2);
   const sharing = listenSharing(options.binds);
+  const stdio = workerStdio(sharing, options.binds ?? []);
   const signals: [string, () => void][] = [];
   return {
     pid: process.pid,
@@ -95,7 +113,7 @@ export function createProcessManager(options: BunProcessOptions = {}): ProcessMa
       const proc = Bun.spawn({
         cmd: [process.execPath, ...process.execArgv, script, ...args],
         env: { ...process.env, ...opts.env },
-        stdio: ["ignore", "inherit", "inherit"],
+        stdio,
         uid: options.credentials?.uid,
         gid: options.credentials?.gid,
         serialization: "json",

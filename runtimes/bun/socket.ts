@@ -10,6 +10,7 @@ import { listenerUrl } from "../../core/net/bind.ts";
 import { bindUnixSocket, closeUnixSocket } from "../../core/net/unix-handover.ts";
 import { LINGER_MS, WRITE_HIGH_WATER_MARK } from "../../core/runtime/socket.ts";
 import type { ListenFn } from "../../core/net/listen-types.ts";
+import { listen as listenWithNodeNet } from "../node/socket.ts";
 import type { TlsOptions } from "../../core/net/tls.ts";
 import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runtime/socket.ts";
 
@@ -231,10 +232,11 @@ const unixProbe = {
 /**
  * Bind `bind` with Bun.listen (with its `tls` option when `options.tls` is
  * set) and serve every connection through `acceptor`. `backlog` is not
- * settable on Bun; fd:// binds are not supported.
+ * settable on Bun. fd:// binds (systemd socket activation) go through Bun's
+ * node:net, which can adopt an inherited socket (runtimes/node/socket.ts).
  */
 export const listen: ListenFn = async (bind, acceptor, options) => {
-  if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Bun");
+  if (bind.kind === "fd") return listenWithNodeNet(bind, acceptor, options);
   const socket = socketHandlers(acceptor, options.tls);
   const tls = bunTls(options.tls);
   let listener: BunListener;

@@ -17,7 +17,7 @@ function tlsUnsupported(message: string): Error {
  * (workers get it); fd:// binds and TLS on unix sockets are not supported.
  */
 export const serveNative: ServeNativeFn = async (bind, app, options) => {
-  if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Deno");
+  if (bind.kind === "fd") throw new Error("--engine native cannot serve fd:// binds (socket activation) on Deno: Deno.serve cannot adopt a socket; use --engine core");
   const tls = options.tls;
   if (tls !== undefined && bind.kind === "unix") throw tlsUnsupported("TLS on unix sockets is not supported on Deno");
   const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.Addr>) => app.fetch(request, info as Deno.ServeHandlerInfo<Deno.NetAddr>);

@@ -59,5 +59,4 @@ export const platform: Platform = {
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler),
   exit: (code) => Deno.exit(code),
   notifyServiceManager,
-  servesInheritedSockets: false,
 };

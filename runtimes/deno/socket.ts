@@ -10,6 +10,7 @@ import { listenerUrl } from "../../core/net/bind.ts";
 import { bindUnixSocket, closeUnixSocket } from "../../core/net/unix-handover.ts";
 import { LINGER_MS, READ_CHUNK_SIZE, READ_COPY_THRESHOLD, WRITE_HIGH_WATER_MARK } from "../../core/runtime/socket.ts";
 import type { ListenFn } from "../../core/net/listen-types.ts";
+import { listen as listenWithNodeNet } from "../node/socket.ts";
 import type { ConnectionAcceptor, Socket, SocketHandlers } from "../../core/runtime/socket.ts";
 
 /**
@@ -362,14 +363,19 @@ function tlsUnsupported(message: string): Error {
 
 /**
  * Bind `bind` with Deno.listen (Deno.listenTls with `options.tls`) and serve
- * every connection through `acceptor`. `reusePort` needs `--unstable-net`;
- * fd:// binds are not supported on Deno, nor TLS on unix sockets or client
- * certificates (Deno.listenTls cannot request them).
+ * every connection through `acceptor`. `reusePort` needs `--unstable-net`.
+ * Deno.listen cannot adopt an inherited socket, so fd:// binds (systemd
+ * socket activation) go through Deno's node:net (runtimes/node/socket.ts).
+ * No TLS on unix sockets, nor client certificates (Deno.listenTls cannot
+ * request them).
  */
 export const listen: ListenFn = async (bind, acceptor, options) => {
   let listener: Deno.Listener;
   const tls = options.tls;
-  if (bind.kind === "fd") throw new Error("fd:// binds are not supported on Deno");
+  if (bind.kind === "fd") {
+    if (tls?.ca !== undefined) throw tlsUnsupported("client certificates (--ca-certs) are not supported on Deno; use --cert-reqs none or another runtime");
+    return listenWithNodeNet(bind, acceptor, options);
+  }
   if (tls !== undefined) {
     if (tls.ca !== undefined) throw tlsUnsupported("client certificates (--ca-certs) are not supported on Deno; use --cert-reqs none or another runtime");
     if (bind.kind === "unix") throw tlsUnsupported("TLS on unix sockets is not supported on Deno");

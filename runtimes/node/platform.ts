@@ -42,5 +42,4 @@ export const platform: Platform = {
   onSignal: (signal, handler) => void process.on(signal, handler),
   exit: (code) => process.exit(code),
   notifyServiceManager,
-  servesInheritedSockets: true,
 };

@@ -286,8 +286,10 @@ export const listen: ListenFn = async (bind, acceptor, options) => {
   });
   server.on("error", (error) => options.onError?.(error));
   const address = server.address();
+  // An fd:// socket is named by its address when it is TCP (Bun's node:net also gives an object,
+  // without an address, for a unix socket).
   const url =
-    bind.kind === "fd" && address && typeof address === "object"
+    bind.kind === "fd" && address && typeof address === "object" && typeof address.address === "string"
       ? listenerUrl({ kind: "tcp", host: address.address, port: address.port })
       : listenerUrl(bind, address && typeof address === "object" ? address.port : undefined);
   const accepting = acceptSwitch(server);

@@ -8,7 +8,8 @@
  *   systemd; the messages are sent by systemd's own `systemd-notify`.
  * - socket activation: test/fixtures/socket-activate.py binds a port, passes
  *   it as fd 3 with LISTEN_FDS/LISTEN_PID and execs tricorn, as systemd does.
- *   Node serves it with two workers; Deno and Bun refuse in one line.
+ *   Two workers serve it (Deno and Bun through their node:net), and a HUP
+ *   reload hands it to new workers without refusing a connection.
  *
  * Skips (saying why) without python3 or systemd-notify.
  */
@@ -66,22 +67,50 @@ describe.each(TESTED_RUNTIMES)("%s", (runtime) => {
     expect(notify.messages()[3]).toBe(`STOPPING=1 STATUS=Stopping MAINPID=${server.pid}`);
   }, 60_000);
 
-  if (runtime === "node") {
-    test.skipIf(!PYTHON)("socket activation: serves the inherited socket with 2 workers (needs python3)", async () => {
-      const server = await start({ runtime, app: APP, args: ["-w", "2"], launcher: ["python3", path.join(FIXTURES, "socket-activate.py")] });
-      const port = Number(/activated port (\d+)/.exec(server.stderr())![1]);
+  test.skipIf(!PYTHON)("socket activation: 2 workers serve the inherited socket, and a HUP reload keeps serving it (needs python3)", async () => {
+    const server = await start({ runtime, app: APP, args: ["-w", "2"], launcher: ["python3", path.join(FIXTURES, "socket-activate.py")] });
+    const port = Number(/activated port (\d+)/.exec(server.stderr())![1]);
+    expect(server.url).toBe("fd://3");
+    expect(server.stderr()).toContain("Serving 1 socket(s) from systemd (LISTEN_FDS) instead of --bind");
+    for (let i = 0; i < 4; i++) expect(await request(port, "/")).toMatchObject({ status: 200, body: "ok\n" });
+    expect(server.stderr().match(/Booting worker with pid/g)).toHaveLength(2);
+    // The new workers inherit the same socket from the master: it never stops accepting.
+    signalProcess(server.pid, "SIGHUP");
+    let served = 0;
+    const failed: string[] = [];
+    const deadline = Date.now() + 30_000;
+    while (!server.stderr().includes("Reload complete") && Date.now() < deadline) {
+      try {
+        expect(await request(port, "/", { timeoutMs: 5000 })).toMatchObject({ status: 200, body: "ok\n" });
+        served++;
+      } catch (error) {
+        failed.push(String(error));
+      }
+    }
+    expect(server.stderr()).toContain("Reload complete");
+    expect(failed, server.stderr()).toEqual([]);
+    expect(served).toBeGreaterThan(0);
+    expect(server.stderr().match(/Booting worker with pid/g)).toHaveLength(4);
+    for (let i = 0; i < 4; i++) expect(await request(port, "/")).toMatchObject({ status: 200, body: "ok\n" });
+  }, 60_000);
+
+  test.skipIf(!PYTHON || runtime === "node")("socket activation with --engine native: one line where the runtime's server cannot adopt a socket (needs python3)", async () => {
+    const result = await runCli({ runtime, args: ["--engine", "native", APP], launcher: ["python3", path.join(FIXTURES, "socket-activate.py")] });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split("\n").at(-1)).toMatch(/^tricorn: cannot bind fd:\/\/3: --engine native cannot serve fd:\/\/ binds \(socket activation\) on (Deno|Bun).*use --engine core$/);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  test.skipIf(!PYTHON)("socket activation of a unix socket, as deploy/systemd/tricorn.socket does (needs python3)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tricorn-activate-"));
+    const socketPath = path.join(dir, "app.sock");
+    try {
+      const launcher = ["python3", path.join(FIXTURES, "socket-activate.py"), "--unix", socketPath];
+      const server = await start({ runtime, app: APP, args: ["-w", "2"], launcher });
       expect(server.url).toBe("fd://3");
-      expect(server.stderr()).toContain("Serving 1 socket(s) from systemd (LISTEN_FDS) instead of --bind");
-      for (let i = 0; i < 4; i++) expect(await request(port, "/")).toMatchObject({ status: 200, body: "ok\n" });
-      expect(server.stderr().match(/Booting worker with pid/g)).toHaveLength(2);
-    }, 60_000);
-  } else {
-    test.skipIf(!PYTHON)("socket activation is refused in one line (needs python3)", async () => {
-      const result = await runCli({ runtime, args: ["-w", "2", APP], launcher: ["python3", path.join(FIXTURES, "socket-activate.py")] });
-      expect(result.code).toBe(2);
-      expect(result.stderr.replace(/^activated port \d+\n/, "")).toBe(
-        `tricorn: socket activation (LISTEN_FDS) needs Node: ${runtime} cannot serve an inherited socket; run tricorn with node, or drop the .socket unit and --bind an address\n`,
-      );
-    }, 60_000);
-  }
+      for (let i = 0; i < 4; i++) expect(await request({ socketPath }, "/")).toMatchObject({ status: 200, body: "ok\n" });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -555,8 +555,14 @@ describe("reusePortSharing", () => {
     const tcp = { kind: "tcp", host: "127.0.0.1", port: 0 } as const;
     expect(reusePortSharing("linux", [tcp, tcp])).toBe("reuseport");
     expect(reusePortSharing("linux", [tcp, { kind: "unix", path: "/run/a.sock" }])).toBe("none");
-    expect(reusePortSharing("linux", [{ kind: "fd", fd: 3 }])).toBe("none");
+    expect(reusePortSharing("linux", [{ kind: "fd", fd: 3 }, tcp])).toBe("none");
     expect(reusePortSharing("darwin", [tcp])).toBe("none");
+  });
+
+  it("lets every worker inherit fd:// sockets (not on Windows)", () => {
+    expect(reusePortSharing("linux", [{ kind: "fd", fd: 3 }])).toBe("inherited");
+    expect(reusePortSharing("darwin", [{ kind: "fd", fd: 3 }, { kind: "fd", fd: 4 }])).toBe("inherited");
+    expect(reusePortSharing("windows", [{ kind: "fd", fd: 3 }])).toBe("none");
   });
 
   it("hands unix sockets over by rename (not on Windows)", () => {
