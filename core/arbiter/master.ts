@@ -132,7 +132,7 @@ function refuseUnshareable(rt: MasterRuntime, layer: ProcessLayer, settings: Set
   const bind = settings.bind.find((b) => b.kind !== "tcp") ?? settings.bind[0];
   const where = bind === undefined ? "these addresses" : formatBind(bind);
   throw new StartupError(
-    `-w ${settings.workers}: ${rt.name} workers cannot share ${where} (only TCP binds on Linux, through SO_REUSEPORT); use -w 1 there, or bind TCP`,
+    `-w ${settings.workers}: ${rt.name} workers cannot share ${where} (only TCP binds on Linux, through SO_REUSEPORT, and inherited fd:// sockets); use -w 1 there, or bind TCP`,
     EXIT_USAGE,
   );
 }

@@ -191,8 +191,9 @@ function escape(text: string): string {
 }
 
 describe.each(TESTED_RUNTIMES.filter((r) => r !== "node"))("unix socket and -w 2 on %s", (runtime: RuntimeName) => {
-  // Deno and Bun workers cannot share a unix socket (no SO_REUSEPORT for them, no fd passing):
-  // refused in one line rather than silently serving with one worker.
+  // Deno and Bun workers cannot share a unix socket (no SO_REUSEPORT for them; a socket the master
+  // bound and passed on would be accepted from by the master too): refused in one line rather than
+  // silently serving with one worker.
   test("-w 2 on a unix socket: one line naming the bind and the fix, exit 2", async () => {
     const sock = path.join(dir, `w2-${runtime}.sock`);
     const result = await runCli({ runtime, args: ["-w", "2", "-b", `unix:${sock}`, "ok.js"], cwd: dir, timeoutMs: 30_000 });
