@@ -88,7 +88,7 @@ export interface Listener {
   /**
    * Connections core has closed that the runtime still holds open, each a
    * socket outside `worker_connections` (Deno: a TLS handshake in progress,
-   * which Deno.TlsConn cannot close before it ends). Absent: always 0. The
+   * which Deno's TLS connection cannot close before it ends). Absent: always 0. The
    * worker retires once these reach `worker_connections`, so its exit closes them.
    */
   strandedSockets?(): number;
