@@ -58,8 +58,6 @@ function errorResponse(status: number): Response {
   return new Response(reasonPhrase(status), { status, headers: { "content-type": "text/plain; charset=utf-8" } });
 }
 
-
-
 /** The app's fetch function, answering its failures through the app's `error(err)` when it has one (adapters/serve-fields.ts). */
 function fetchFunction(app: FetchApp): FetchFunction {
   if (typeof app === "function") return app;

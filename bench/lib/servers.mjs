@@ -49,18 +49,30 @@ const RUNTIME_LABEL = { node: "Node", deno: "Deno", bun: "Bun", python: "Python"
  */
 
 /**
+ * The command line of one tricorn server on runtime `rt` (node, deno or bun),
+ * bound to 127.0.0.1:`port`, then `rest`. Each gets its own control socket:
+ * the servers run side by side from the repository root.
+ * @param {{node:string, deno:string, bun:string}} bins
+ * @param {"node"|"deno"|"bun"} rt
+ * @param {number} port
+ * @param {string[]} rest
+ */
+export function tricornCommand(bins, rt, port, rest) {
+  const entry = { node: [bins.node, "dist/node.js"], deno: [bins.deno, "run", "-A", "runtimes/deno/main.ts"], bun: [bins.bun, "runtimes/bun/main.ts"] }[rt];
+  return [...entry, "-b", `127.0.0.1:${port}`, ...controlSocketArgs(port), ...rest];
+}
+
+/**
  * Builds the full server list for `root` with the given binaries.
  * @param {{root:string, node:string, deno:string, bun:string}} bins
  * @returns {ServerDef[]}
  */
 export function serverCatalogue(bins) {
   const list = [];
-  // Each tricorn server gets its own control socket (all run side by side from the repo root).
-  const tricornArgs = (port, w, app) => ["-b", `127.0.0.1:${port}`, ...controlSocketArgs(port), ...workersFlag(w), APPS[app].file];
   const tricornEntry = {
-    node: (port, w, app) => [bins.node, "dist/node.js", ...tricornArgs(port, w, app)],
-    deno: (port, w, app) => [bins.deno, "run", "-A", "runtimes/deno/main.ts", ...tricornArgs(port, w, app)],
-    bun: (port, w, app) => [bins.bun, "runtimes/bun/main.ts", ...tricornArgs(port, w, app)],
+    node: (port, w, app) => tricornCommand(bins, "node", port, [...workersFlag(w), APPS[app].file]),
+    deno: (port, w, app) => tricornCommand(bins, "deno", port, [...workersFlag(w), APPS[app].file]),
+    bun: (port, w, app) => tricornCommand(bins, "bun", port, [...workersFlag(w), APPS[app].file]),
   };
   const nativeHello = { node: "node-http-gateway", deno: "deno-serve-fetch", bun: "bun-serve-fetch" };
   const nativeFetch = { node: "node-server-fetch", deno: "deno-serve-fetch", bun: "bun-serve-fetch" };

@@ -12,15 +12,16 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { commandWorks, controlSocketArgs, freePort, pinned, startServer, stopServer, waitReady } from "./procs.mjs";
+import { tricornCommand } from "./servers.mjs";
+import { commandWorks, freePort, pinned, startServer, stopServer, waitReady } from "./procs.mjs";
 import { median } from "./stats.mjs";
 
 /** The servers: one tricorn and one native per runtime. */
 function servers(bins) {
   const tricorn = {
-    node: (port) => [bins.node, "dist/node.js", "-b", `127.0.0.1:${port}`, ...controlSocketArgs(port), "bench/apps/ws-echo.js"],
-    deno: (port) => [bins.deno, "run", "-A", "runtimes/deno/main.ts", "-b", `127.0.0.1:${port}`, ...controlSocketArgs(port), "bench/apps/ws-echo.js"],
-    bun: (port) => [bins.bun, "runtimes/bun/main.ts", "-b", `127.0.0.1:${port}`, ...controlSocketArgs(port), "bench/apps/ws-echo.js"],
+    node: (port) => tricornCommand(bins, "node", port, ["bench/apps/ws-echo.js"]),
+    deno: (port) => tricornCommand(bins, "deno", port, ["bench/apps/ws-echo.js"]),
+    bun: (port) => tricornCommand(bins, "bun", port, ["bench/apps/ws-echo.js"]),
   };
   const native = {
     node: { name: "ws (npm) on node:http", argv: (port) => [bins.node, "bench/apps/ws-native-node.mjs", String(port)] },

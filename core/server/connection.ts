@@ -334,7 +334,7 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
 
   /** The response of `ex` ended (send/end). */
   responseFinished(ex: Exchange): void {
-    this.responseAborted(ex);
+    this.recordResponse(ex);
     if (this.exchange !== ex || this.ending) return;
     if (!this.messageDone) {
       if (ex.closeAfter || this.broken || this.peerEnded) {
@@ -348,8 +348,13 @@ export class Connection implements SocketHandlers, ParserEvents, Timed, Exchange
     this.pump();
   }
 
-  /** The response of `ex` was cut off after its head (counted and logged as sent so far); also the bookkeeping of every finished one. */
+  /** The response of `ex` was cut off after its head: counted and logged as sent so far. */
   responseAborted(ex: Exchange): void {
+    this.recordResponse(ex);
+  }
+
+  /** Counts `ex`'s response and writes its access-log line. */
+  private recordResponse(ex: Exchange): void {
     this.stats.responded(ex.head.method, ex.status, ex.bodyBytes, ex.startTime);
     if (this.accessLog !== null) this.accessLog.log(ex);
   }
